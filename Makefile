@@ -1,0 +1,50 @@
+# sesh — every target works on a fresh machine (Go on PATH); see README.md.
+SHELL := /bin/bash
+GO ?= go
+# Every module of the workspace (the root, the demo, the store modules, bench).
+MODULES := $(shell $(GO) list -m -f '{{.Dir}}' 2>/dev/null | sed "s|^$(CURDIR)|.|")
+STATICCHECK_VERSION := v0.8.2
+GOBIN := $(shell $(GO) env GOPATH)/bin
+STATICCHECK := $(GOBIN)/staticcheck
+TESTFLAGS ?= -race -count=1
+FUZZTIME ?= 30s
+
+.PHONY: demo test lint bench fuzz tools modules
+
+## demo: run the demo site on an embedded store (prints its address)
+demo:
+	cd cmd/seshdemo && $(GO) run .
+
+## test: every module's tests, with the race detector
+test:
+	@set -e; for m in $(MODULES); do \
+		echo "== go test $$m"; \
+		(cd $$m && $(GO) test $(TESTFLAGS) ./...); \
+	done
+
+## lint: gofmt, go vet and staticcheck on every module
+lint: $(STATICCHECK)
+	@set -e; out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@set -e; for m in $(MODULES); do \
+		echo "== vet+staticcheck $$m"; \
+		(cd $$m && $(GO) vet ./... && $(STATICCHECK) ./...); \
+	done
+
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+## fuzz: run every fuzz target of the root module for FUZZTIME each
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+## bench: benchmarks against scs and gorilla/sessions, written to BENCHMARKS.md
+bench:
+	cd bench && ./run.sh
+
+modules:
+	@echo $(MODULES)

@@ -1,0 +1,344 @@
+package sesh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sesh-go/sesh/cookie"
+)
+
+// NoTimeout, as IdleTimeout or AbsoluteTimeout, turns that timeout off.
+const NoTimeout time.Duration = -1
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultCookieName      = "session"
+	DefaultIdleTimeout     = 30 * time.Minute
+	DefaultAbsoluteTimeout = 12 * time.Hour
+)
+
+// SecureMode decides the Secure attribute of the session cookie.
+type SecureMode uint8
+
+const (
+	// SecureAuto sets Secure when the request came over TLS, or, with
+	// TrustProxy, when X-Forwarded-Proto says https. Explicit loads from a
+	// bare Cookie header (no request) count as secure.
+	SecureAuto SecureMode = iota
+	// SecureAlways always sets Secure (required for __Host- and __Secure-
+	// names, SameSite=None and Partitioned).
+	SecureAlways
+	// SecureNever never sets Secure. Only for local development over HTTP.
+	SecureNever
+)
+
+// UnsetMode is express-session's unset option: what happens to a stored
+// session whose values have all been removed in a request.
+type UnsetMode uint8
+
+const (
+	// UnsetKeep saves the session, empty (express's default).
+	UnsetKeep UnsetMode = iota
+	// UnsetDestroy deletes the session and expires its cookie.
+	UnsetDestroy
+)
+
+// CookieConfig holds the session cookie's name and attributes.
+type CookieConfig struct {
+	// Name defaults to "session". Use "__Host-session" in production
+	// (requires Secure: SecureAlways and Path "/").
+	Name string
+	// Domain is empty (host-only) by default.
+	Domain string
+	// Path defaults to "/".
+	Path string
+	// Secure defaults to SecureAuto.
+	Secure SecureMode
+	// DisableHTTPOnly lets scripts read the cookie. Not recommended.
+	DisableHTTPOnly bool
+	// SameSite defaults to Lax (http.SameSiteDefaultMode also means Lax: the
+	// attribute is always written explicitly).
+	SameSite http.SameSite
+	// Partitioned sets the CHIPS attribute (requires SecureAlways).
+	Partitioned bool
+	// Priority is Chromium's Priority attribute; omitted by default.
+	Priority cookie.Priority
+	// MaxAge > 0 makes the cookie persistent: Max-Age and Expires are set to
+	// min(MaxAge, the session's absolute deadline). 0 (the default) gives a
+	// browser-session cookie. Session.Persist overrides it per session.
+	MaxAge time.Duration
+	// Order is the attribute order on the wire; nil is cookie.OrderDefault.
+	Order []cookie.Attr
+	// MaxChunks > 1 lets a cookie-only session that does not fit one cookie
+	// spread over name.0, name.1, … up to MaxChunks cookies (stale chunks are
+	// expired when it shrinks). Default 0: one cookie, and a commit past
+	// 4096 bytes fails with CookieTooLargeError.
+	MaxChunks int
+}
+
+// Config configures a Manager. The zero value of every field is a safe
+// default except Store, which is required.
+type Config struct {
+	// Store keeps the session records. Required, unless Sealer is set.
+	Store Store
+	// Sealer makes sessions cookie-only: the session data is sealed
+	// (encrypted and authenticated, see cookie.Sealer) into the cookie
+	// itself and no Store is used. Set exactly one of Store and Sealer.
+	// Without a Revoked hook, a cookie-only session cannot be ended
+	// server-side: a copy of the cookie stays valid until its deadlines
+	// pass, even after sign-out.
+	Sealer *cookie.Sealer
+	// Revoked, when set, is asked about every session that loads (both
+	// kinds): return true to treat it as gone. Keep a per-user "not before"
+	// time and compare it with Meta.SignedIn to end every session of a user
+	// at sign-out or password change, including copied cookie-only
+	// sessions. An error fails the request closed (ErrorHandler).
+	Revoked func(ctx context.Context, m Meta) (bool, error)
+	// Cookie is the session cookie's name and attributes.
+	Cookie CookieConfig
+
+	// IdleTimeout ends a session that has seen no request for that long
+	// (enforced server-side by the record's expiry). Default 30 minutes;
+	// NoTimeout turns it off.
+	IdleTimeout time.Duration
+	// AbsoluteTimeout ends a session that long after its creation whatever
+	// its activity; Regenerate does not reset it. Default 12 hours;
+	// NoTimeout turns it off. Both timeouts cannot be off.
+	AbsoluteTimeout time.Duration
+	// TouchInterval throttles how often an unmodified session's idle
+	// deadline is pushed forward in the store. Default IdleTimeout/10, at
+	// most one minute.
+	TouchInterval time.Duration
+
+	// Resave saves an unmodified session back to the store on every
+	// request (express's resave). Default false.
+	Resave bool
+	// Rolling sends the session cookie on every response, resetting a
+	// persistent cookie's lifetime (express's rolling). Default false.
+	Rolling bool
+	// SaveUninitialized saves and sends a cookie for every new session,
+	// even if the handler stored nothing (express's saveUninitialized).
+	// Default false.
+	SaveUninitialized bool
+	// Unset decides what happens to a stored session that ends a request
+	// with no values. Default UnsetKeep.
+	Unset UnsetMode
+
+	// GenID mints session IDs; default NewID (256 bits from crypto/rand).
+	// A custom GenID needs a ValidID that accepts exactly what it mints.
+	// With a store that implements Creator, the store mints the IDs and the
+	// defaults become: StoreKey the identity, ValidID ValidateKey.
+	GenID func() string
+	// ValidID rejects malformed cookie values before they reach the store;
+	// default ValidID (the shape of NewID).
+	ValidID func(id string) bool
+	// StoreKey maps a session ID to its store key; default HashID. Interop
+	// modes use the peer's raw layout. Its results must pass ValidateKey.
+	StoreKey func(id string) string
+
+	// TrustProxy trusts X-Forwarded-Proto for SecureAuto. Set it only
+	// behind a proxy that overwrites that header.
+	TrustProxy bool
+	// LazyLoad defers the store read to the handler's first use of the
+	// session, so a request that never touches its session costs no store
+	// call. If that read fails, the handler's response is replaced by the
+	// ErrorHandler's. Default false: the middleware reads the session before
+	// the handler runs whenever the request carries a well-formed session
+	// cookie (a request without one never costs a store call).
+	LazyLoad bool
+
+	// ErrorHandler answers when the store fails; default: 500.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// Logger receives lifecycle events; default slog.Default(). Events never
+	// contain a session ID, only a short one-way handle.
+	Logger *slog.Logger
+	// Codec encodes session data for the store; default JSONCodec.
+	Codec Codec
+	// Now is the clock; default time.Now. Tests inject their own.
+	Now func() time.Time
+}
+
+// ErrConfig wraps every configuration error New returns.
+var ErrConfig = errors.New("sesh: invalid configuration")
+
+func configErr(format string, a ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...)
+}
+
+// normalize fills defaults and validates. It never panics.
+func (c Config) normalize() (Config, error) {
+	switch {
+	case c.Store == nil && c.Sealer == nil:
+		return c, configErr("no Store and no Sealer: set a Store for server-side sessions (memstore.New() gives an in-process one) or a Sealer for cookie-only sessions")
+	case c.Store != nil && c.Sealer != nil:
+		return c, configErr("both Store and Sealer are set: a Manager keeps sessions either server-side or in the cookie")
+	}
+	if c.Cookie.MaxChunks < 0 || c.Cookie.MaxChunks > 16 {
+		return c, configErr("Cookie.MaxChunks must be between 0 and 16")
+	}
+	if c.Cookie.MaxChunks > 1 && c.Sealer == nil {
+		return c, configErr("Cookie.MaxChunks applies to cookie-only sessions (Sealer)")
+	}
+	if c.Cookie.Name == "" {
+		c.Cookie.Name = DefaultCookieName
+	}
+	if c.Cookie.Path == "" {
+		c.Cookie.Path = "/"
+	}
+	if c.Cookie.Order == nil {
+		c.Cookie.Order = cookie.OrderDefault
+	}
+	switch c.Cookie.Secure {
+	case SecureAuto, SecureAlways, SecureNever:
+	default:
+		return c, configErr("unknown Cookie.Secure mode %d", c.Cookie.Secure)
+	}
+	switch c.Cookie.SameSite {
+	case 0, http.SameSiteDefaultMode, http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode:
+	default:
+		return c, configErr("unknown Cookie.SameSite %d", c.Cookie.SameSite)
+	}
+	if c.Cookie.MaxAge < 0 {
+		return c, configErr("Cookie.MaxAge is negative")
+	}
+	opts := c.cookieOptions(c.Cookie.Secure == SecureAlways)
+	if c.Cookie.MaxAge > 0 {
+		opts.MaxAge = 1 // validate that the order can carry a lifetime
+		opts.Expires = time.Unix(1, 0)
+	}
+	if err := cookie.Validate(c.Cookie.Name, &opts); err != nil {
+		if c.Cookie.Secure == SecureAuto && (opts.SameSite == cookie.SameSiteNone || opts.Partitioned || hasSecurePrefix(c.Cookie.Name)) {
+			return c, configErr("%v (with Secure: SecureAuto the cookie may be sent without Secure; use SecureAlways)", err)
+		}
+		return c, configErr("%v", err)
+	}
+	for _, t := range []*time.Duration{&c.IdleTimeout, &c.AbsoluteTimeout} {
+		if *t < NoTimeout {
+			return c, configErr("negative timeout %v (use NoTimeout to turn a timeout off)", *t)
+		}
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.AbsoluteTimeout == 0 {
+		c.AbsoluteTimeout = DefaultAbsoluteTimeout
+	}
+	if c.IdleTimeout == NoTimeout && c.AbsoluteTimeout == NoTimeout {
+		return c, configErr("IdleTimeout and AbsoluteTimeout cannot both be off: every session must expire")
+	}
+	if c.TouchInterval < 0 {
+		return c, configErr("negative TouchInterval")
+	}
+	if c.TouchInterval == 0 && c.IdleTimeout > 0 {
+		c.TouchInterval = min(c.IdleTimeout/10, time.Minute)
+	}
+	switch c.Unset {
+	case UnsetKeep, UnsetDestroy:
+	default:
+		return c, configErr("unknown Unset mode %d", c.Unset)
+	}
+	if _, ok := c.Store.(Creator); ok {
+		// The store mints the IDs (Remix's createData): the cookie carries
+		// the store's key as is.
+		if c.StoreKey == nil {
+			c.StoreKey = func(id string) string { return id }
+		}
+		if c.ValidID == nil {
+			c.ValidID = func(id string) bool { return ValidateKey(id) == nil }
+		}
+		if c.GenID == nil {
+			c.GenID = func() string { return "creator" }
+		}
+	}
+	if c.GenID != nil && c.ValidID == nil {
+		return c, configErr("a custom GenID needs a ValidID that accepts what it mints")
+	}
+	if c.GenID == nil {
+		c.GenID = NewID
+	}
+	if c.ValidID == nil {
+		c.ValidID = ValidID
+	}
+	if c.StoreKey == nil {
+		c.StoreKey = HashID
+	}
+	// Check the ID pipeline once, so a broken GenID/ValidID/StoreKey
+	// combination fails here rather than on the first request.
+	id := c.GenID()
+	if !c.ValidID(id) {
+		return c, configErr("ValidID rejects an ID minted by GenID")
+	}
+	if err := ValidateKey(c.StoreKey(id)); err != nil && c.Sealer == nil {
+		return c, configErr("StoreKey yields an invalid store key: %v", err)
+	}
+	if c.ErrorHandler == nil {
+		c.ErrorHandler = defaultErrorHandler
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Codec == nil {
+		c.Codec = JSONCodec{}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c, nil
+}
+
+func hasSecurePrefix(name string) bool {
+	return hasPrefixFold(name, "__Host-") || hasPrefixFold(name, "__Secure-")
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && equalFold(s[:len(prefix)], prefix)
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// cookieOptions returns the wire options for one response.
+func (c *Config) cookieOptions(secure bool) cookie.Options {
+	o := cookie.Options{
+		Domain:      c.Cookie.Domain,
+		Path:        c.Cookie.Path,
+		HttpOnly:    !c.Cookie.DisableHTTPOnly,
+		Secure:      secure,
+		Partitioned: c.Cookie.Partitioned,
+		Priority:    c.Cookie.Priority,
+		Order:       c.Cookie.Order,
+	}
+	switch c.Cookie.SameSite {
+	case http.SameSiteStrictMode:
+		o.SameSite = cookie.SameSiteStrict
+	case http.SameSiteNoneMode:
+		o.SameSite = cookie.SameSiteNone
+	default:
+		o.SameSite = cookie.SameSiteLax
+	}
+	return o
+}
+
+func defaultErrorHandler(w http.ResponseWriter, _ *http.Request, _ error) {
+	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+}

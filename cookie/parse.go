@@ -1,0 +1,152 @@
+package cookie
+
+import "net/http"
+
+// MaxCookies is the most cookie pairs Values looks at in one request; a
+// request with more is treated as carrying none (as Go's net/http does past
+// its own limit).
+const MaxCookies = 3000
+
+// MaxValueLen is the longest cookie value Values returns; longer values are
+// skipped before any decoding.
+const MaxValueLen = 4096
+
+// Pair is one name=value of a Cookie header.
+type Pair struct{ Name, Value string }
+
+// Parse splits one Cookie header line into its pairs, in order. Names are
+// kept byte for byte (no decoding; only the spaces and tabs after ';' are
+// skipped, so "name =v" is the cookie "name "). A value in double quotes loses the quotes; a value
+// containing '%' is percent-decoded when every escape is valid (otherwise
+// it is kept as sent); '+' is never turned into a space. Pairs without '='
+// or with an empty name are skipped.
+func Parse(line string) []Pair {
+	var out []Pair
+	each(line, func(name, value string) bool {
+		out = append(out, Pair{name, decode(value)})
+		return true
+	})
+	return out
+}
+
+// each calls fn with the raw name and value of each pair of line until fn
+// returns false.
+func each(line string, fn func(name, value string) bool) {
+	for len(line) > 0 {
+		var part string
+		if i := indexByte(line, ';'); i >= 0 {
+			part, line = line[:i], line[i+1:]
+		} else {
+			part, line = line, ""
+		}
+		eq := indexByte(part, '=')
+		if eq < 0 {
+			continue
+		}
+		name := trimLeadingOWS(part[:eq]) // the separator's space; the name itself is exact
+		if name == "" {
+			continue
+		}
+		if !fn(name, trimOWS(part[eq+1:])) {
+			return
+		}
+	}
+}
+
+// Values returns, in order, every value sent for name across the Cookie
+// header lines (HTTP/2 splits them), matching the name byte for byte. The
+// caller tries each: the first that verifies wins. It returns nil when the
+// request carries more than MaxCookies pairs, and skips values longer than
+// MaxValueLen.
+func Values(lines []string, name string) []string {
+	var out []string
+	total := 0
+	for _, line := range lines {
+		over := false
+		each(line, func(n, v string) bool {
+			total++
+			if total > MaxCookies {
+				over = true
+				return false
+			}
+			if n == name && len(v) <= MaxValueLen {
+				out = append(out, decode(v))
+			}
+			return true
+		})
+		if over {
+			return nil
+		}
+	}
+	return out
+}
+
+// FromRequest returns Values for the request's Cookie headers.
+func FromRequest(r *http.Request, name string) []string {
+	return Values(r.Header["Cookie"], name)
+}
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func trimLeadingOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	return s
+}
+
+func trimOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// decode removes surrounding double quotes and percent-decodes a value
+// that contains '%'. An invalid escape leaves the value as sent.
+func decode(v string) string {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+	}
+	if indexByte(v, '%') < 0 {
+		return v
+	}
+	b := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c != '%' {
+			b = append(b, c)
+			continue
+		}
+		if i+2 >= len(v) || !isHex(v[i+1]) || !isHex(v[i+2]) {
+			return v
+		}
+		b = append(b, unhex(v[i+1])<<4|unhex(v[i+2]))
+		i += 2
+	}
+	return string(b)
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
+}

@@ -1,0 +1,63 @@
+package sesh
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+)
+
+// IDLen is the length of a session ID minted by NewID: 32 random bytes in
+// unpadded base64url.
+const IDLen = 43
+
+// NewID returns a fresh session ID: 32 bytes from crypto/rand (256 bits),
+// base64url without padding.
+func NewID() string {
+	var b [32]byte
+	rand.Read(b[:]) // never fails since Go 1.24
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// ValidID reports whether id has the shape NewID produces. It is the
+// default check applied to every cookie value before it may reach a store.
+func ValidID(id string) bool {
+	if len(id) != IDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	// The last character carries only 4 bits of the 256; reject the
+	// non-canonical encodings so one ID has exactly one spelling.
+	return base64Canonical(id)
+}
+
+func base64Canonical(id string) bool {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := id[len(id)-1]
+	for i := 0; i < len(alphabet); i++ {
+		if alphabet[i] == last {
+			return i&0x3 == 0
+		}
+	}
+	return false
+}
+
+// HashID is the default store key of a session ID: SHA-256 of the ID in
+// unpadded base64url. A dump of the store then holds no usable cookie
+// values, and lookups by key leak no timing about valid IDs.
+func HashID(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// handle returns a short, non-reversible tag for a store key, for logs and
+// for listing sessions: never the raw ID.
+func handle(key string) string {
+	sum := sha256.Sum256([]byte("sesh-handle:" + key))
+	return hex.EncodeToString(sum[:9])
+}

@@ -1,0 +1,618 @@
+package sesh
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sesh-go/sesh/cookie"
+)
+
+// Manager applies one session policy: it loads sessions from requests,
+// commits them to its Store and writes the session cookie. Build it once
+// with New and share it; it is safe for concurrent use.
+type Manager struct {
+	cfg      Config
+	sealer   *cookie.Sealer // cookie-only sessions; nil for server-side
+	idle     time.Duration  // 0: off
+	absolute time.Duration  // 0: off
+	swapper  Swapper        // nil if the store cannot compare-and-set
+	toucher  Toucher
+	creator  Creator // the store mints IDs
+	log      *slog.Logger
+}
+
+// New validates cfg, fills its defaults and returns a Manager. Every
+// configuration mistake is an error wrapping ErrConfig; New never panics.
+func New(cfg Config) (*Manager, error) {
+	c, err := cfg.normalize()
+	if err != nil {
+		return nil, err
+	}
+	m := &Manager{cfg: c, log: c.Logger, sealer: c.Sealer}
+	if c.IdleTimeout > 0 {
+		m.idle = c.IdleTimeout
+	}
+	if c.AbsoluteTimeout > 0 {
+		m.absolute = c.AbsoluteTimeout
+	}
+	m.swapper, _ = c.Store.(Swapper)
+	m.toucher, _ = c.Store.(Toucher)
+	m.creator, _ = c.Store.(Creator)
+	return m, nil
+}
+
+// Name returns the session cookie's name.
+func (m *Manager) Name() string { return m.cfg.Cookie.Name }
+
+func (m *Manager) now() time.Time { return m.cfg.Now() }
+
+// maxCandidates bounds the store reads one request can cause with
+// duplicate session cookies.
+const maxCandidates = 4
+
+// newSession returns an empty session bound to m.
+func (m *Manager) newSession(secure bool) *Session {
+	return &Session{mgr: m, status: StatusNew, secure: secure}
+}
+
+// deadline is the record expiry for a session created at created, active now.
+func (m *Manager) deadline(now, created time.Time) time.Time {
+	var d time.Time
+	if m.idle > 0 {
+		d = now.Add(m.idle)
+	}
+	if m.absolute > 0 {
+		if a := created.Add(m.absolute); d.IsZero() || a.Before(d) {
+			d = a
+		}
+	}
+	return d
+}
+
+// load fills s from the session cookie found in the Cookie header lines.
+// With no usable cookie s stays new. It returns an error only when the store
+// (or the Revoked hook) fails.
+func (m *Manager) load(ctx context.Context, s *Session, lines []string) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	if m.sealer != nil {
+		return m.loadSealed(ctx, s, lines)
+	}
+	values := cookie.Values(lines, m.cfg.Cookie.Name)
+	if len(values) == 0 {
+		return nil
+	}
+	s.fromReq = true
+	var ids []string
+	for _, v := range values {
+		if m.cfg.ValidID(v) && !contains(ids, v) {
+			ids = append(ids, v)
+			if len(ids) == maxCandidates {
+				break
+			}
+		}
+	}
+	if len(ids) == 0 {
+		m.event(ctx, slog.LevelDebug, "malformed session cookie", "")
+		return nil
+	}
+	var (
+		found   bool
+		id, key string
+		rec     Record
+		data    Data
+	)
+	for _, cand := range ids {
+		k := m.cfg.StoreKey(cand)
+		r, d, ok, err := m.fetch(ctx, k)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if found {
+			// Two live sessions in one request: a cookie was tossed from a
+			// sibling domain or path. Trust neither.
+			m.event(ctx, slog.LevelWarn, "ambiguous session cookies: starting a new session", handle(k))
+			return nil
+		}
+		found, id, key, rec, data = true, cand, k, r, d
+	}
+	if !found {
+		m.event(ctx, slog.LevelDebug, "unknown or expired session ID", "")
+		return nil
+	}
+	s.id, s.key, s.version, s.expires, s.data = id, key, rec.Version, rec.Expires, data
+	s.status = StatusUnmodified
+	return nil
+}
+
+// fetch reads and decodes the record under key. ok is false if it is absent,
+// expired (absolute deadline included) or undecodable.
+func (m *Manager) fetch(ctx context.Context, key string) (Record, Data, bool, error) {
+	rec, err := m.cfg.Store.Get(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return rec, Data{}, false, nil
+	}
+	if err != nil {
+		m.event(ctx, slog.LevelError, "session store read failed", handle(key), "err", err)
+		return rec, Data{}, false, fmt.Errorf("sesh: load session: %w", err)
+	}
+	now := m.now()
+	if !rec.Expires.IsZero() && !now.Before(rec.Expires) {
+		return rec, Data{}, false, nil
+	}
+	var d Data
+	if err := m.cfg.Codec.Decode(rec.Data, &d); err != nil {
+		m.event(ctx, slog.LevelWarn, "session data decode failed", handle(key), "err", err)
+		return rec, Data{}, false, nil
+	}
+	if m.absolute > 0 && !d.Created.IsZero() && !now.Before(d.Created.Add(m.absolute)) {
+		m.event(ctx, slog.LevelInfo, "session expired (absolute timeout)", handle(key))
+		if err := m.cfg.Store.Delete(ctx, key); err != nil {
+			m.event(ctx, slog.LevelWarn, "deleting expired session failed", handle(key), "err", err)
+		}
+		return rec, Data{}, false, nil
+	}
+	if revoked, err := m.revoked(ctx, &d, rec.Expires); err != nil {
+		return rec, Data{}, false, err
+	} else if revoked {
+		m.event(ctx, slog.LevelInfo, "session revoked", handle(key))
+		return rec, Data{}, false, nil
+	}
+	return rec, d, true, nil
+}
+
+// revoked asks the Revoked hook about a loaded session.
+func (m *Manager) revoked(ctx context.Context, d *Data, expires time.Time) (bool, error) {
+	if m.cfg.Revoked == nil {
+		return false, nil
+	}
+	r, err := m.cfg.Revoked(ctx, m.meta(d, expires))
+	if err != nil {
+		m.event(ctx, slog.LevelError, "revocation check failed", "", "err", err)
+		return false, fmt.Errorf("sesh: revocation check: %w", err)
+	}
+	return r, nil
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// dirty reports whether s has changes to save. Caller holds s.mu.
+func (s *Session) dirty() bool {
+	return len(s.ops) > 0 || s.cleared || s.meta || s.regen
+}
+
+// save writes s to the store as its status and the policy require, and
+// records in s which cookie the response owes. Caller holds s.mu.
+func (m *Manager) save(ctx context.Context, s *Session) error {
+	if s.loadErr != nil {
+		return s.loadErr
+	}
+	if s.lazy != nil {
+		return nil // never used: nothing to load, nothing to save
+	}
+	now := m.now()
+	m.dropExpiredValues(s, now)
+
+	if s.status == StatusDestroyed {
+		if err := m.deleteDead(ctx, s); err != nil {
+			return err
+		}
+		return nil
+	}
+	if m.cfg.Unset == UnsetDestroy && s.status == StatusModified && len(s.data.Values) == 0 {
+		m.event(ctx, slog.LevelDebug, "session emptied: destroying (Unset: destroy)", handle(s.key))
+		if s.key != "" {
+			s.dead = append(s.dead, s.key)
+		}
+		s.expireDue = true
+		s.status = StatusDestroyed
+		s.id, s.key = "", ""
+		return m.deleteDead(ctx, s)
+	}
+
+	isNew := s.status == StatusNew || s.regen
+	switch {
+	case s.status == StatusNew:
+		if !(s.dirty() && len(s.data.Values) > 0) && !m.cfg.SaveUninitialized {
+			// Nothing worth storing: no record, no cookie (but still delete
+			// what Destroy or Regenerate left behind).
+			return m.deleteDead(ctx, s)
+		}
+	case s.dirty() || m.cfg.Resave:
+	default:
+		return m.touchIfDue(ctx, s, now)
+	}
+
+	if s.data.Created.IsZero() {
+		s.data.Created = now
+		s.data.UserAgent = truncate(s.agent, maxAgentLen)
+	}
+	if m.sealer != nil {
+		s.regen = false
+		return m.writeSealed(s, now, isNew)
+	}
+	if err := m.write(ctx, s, now, isNew); err != nil {
+		return err
+	}
+	if isNew {
+		m.event(ctx, slog.LevelDebug, map[bool]string{true: "session regenerated", false: "session created"}[s.regen], handle(s.key))
+	}
+	if isNew || m.cfg.Rolling || m.persist(s) > 0 {
+		s.cookieDue = true
+	}
+	s.regen = false
+	s.touch = false
+	if err := m.deleteDead(ctx, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// write stores s, minting an ID if isNew, and retries a lost
+// compare-and-set by replaying this request's changes on the fresh record.
+func (m *Manager) write(ctx context.Context, s *Session, now time.Time, isNew bool) error {
+	if isNew && m.creator != nil {
+		rec, err := m.encode(s, now)
+		if err != nil {
+			return err
+		}
+		key, err := m.creator.Create(ctx, rec)
+		if err != nil {
+			m.event(ctx, slog.LevelError, "session store create failed", "", "err", err)
+			return fmt.Errorf("sesh: save session: %w", err)
+		}
+		s.id, s.key, s.version, s.expires = key, key, 0, rec.Expires
+		s.status = StatusUnmodified
+		s.ops, s.cleared, s.meta = nil, false, false
+		return nil
+	}
+	if isNew {
+		for attempt := 0; ; attempt++ {
+			id := m.cfg.GenID()
+			key := m.cfg.StoreKey(id)
+			rec, err := m.encode(s, now)
+			if err != nil {
+				return err
+			}
+			var v int64
+			if m.swapper != nil {
+				v, err = m.swapper.Swap(ctx, key, rec)
+				if errors.Is(err, ErrConflict) && attempt < 3 {
+					continue // ID collision: mint another
+				}
+			} else {
+				err = m.cfg.Store.Set(ctx, key, rec)
+			}
+			if err != nil {
+				m.event(ctx, slog.LevelError, "session store write failed", handle(key), "err", err)
+				return fmt.Errorf("sesh: save session: %w", err)
+			}
+			s.id, s.key, s.version, s.expires = id, key, v, rec.Expires
+			s.status = StatusUnmodified
+			s.ops, s.cleared, s.meta = nil, false, false
+			return nil
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		rec, err := m.encode(s, now)
+		if err != nil {
+			return err
+		}
+		rec.Version = s.version
+		var v int64
+		if m.swapper != nil {
+			v, err = m.swapper.Swap(ctx, s.key, rec)
+		} else {
+			err = m.cfg.Store.Set(ctx, s.key, rec)
+		}
+		switch {
+		case err == nil:
+			s.version, s.expires = v, rec.Expires
+			s.status = StatusUnmodified
+			s.ops, s.cleared, s.meta = nil, false, false
+			return nil
+		case errors.Is(err, ErrNotFound):
+			m.lostToDestroy(ctx, s)
+			return nil
+		case errors.Is(err, ErrConflict) && attempt < maxReplays-1:
+			fresh, d, ok, ferr := m.fetch(ctx, s.key)
+			if ferr != nil {
+				return ferr
+			}
+			if !ok {
+				m.lostToDestroy(ctx, s)
+				return nil
+			}
+			m.event(ctx, slog.LevelDebug, "concurrent update: replaying changes", handle(s.key))
+			s.replay(fresh, d)
+			if err := backoff(ctx, attempt); err != nil {
+				return fmt.Errorf("sesh: save session: %w", err)
+			}
+		default:
+			m.event(ctx, slog.LevelError, "session store write failed", handle(s.key), "err", err)
+			return fmt.Errorf("sesh: save session: %w", err)
+		}
+	}
+}
+
+// maxReplays bounds the compare-and-set retries of one commit; with the
+// jittered backoff between them a commit gives up after about a second of
+// continuous contention on one session.
+const maxReplays = 64
+
+// backoff sleeps before the next compare-and-set attempt: nothing for the
+// first retries, then a random pause growing to at most 20ms, so that
+// requests racing on one session spread out instead of colliding again.
+func backoff(ctx context.Context, attempt int) error {
+	if attempt < 2 {
+		return nil
+	}
+	limit := time.Duration(1<<min(attempt-2, 5)) * 500 * time.Microsecond
+	limit = min(limit, 20*time.Millisecond)
+	// Jitter from the clock's low bits (scrambled): no math/rand in the
+	// library, and crypto/rand is not needed for a pause.
+	jitter := time.Duration((uint64(time.Now().UnixNano()) * 0x9E3779B97F4A7C15 >> 11) % uint64(limit))
+	t := time.NewTimer(jitter + time.Microsecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// lostToDestroy handles a commit that found its record gone: another
+// request destroyed the session (or it expired) after this one loaded it.
+// Destroy wins: nothing is written and the client's cookie is expired.
+func (m *Manager) lostToDestroy(ctx context.Context, s *Session) {
+	m.event(ctx, slog.LevelInfo, "session destroyed by another request: changes dropped", handle(s.key))
+	s.status = StatusDestroyed
+	s.id, s.key, s.version = "", "", 0
+	s.data = Data{}
+	s.ops, s.cleared, s.meta, s.regen = nil, false, false, false
+	s.expireDue = true
+	s.cookieDue = false
+}
+
+// replay rebases this request's changes on a record another request wrote.
+// Caller holds s.mu.
+func (s *Session) replay(rec Record, fresh Data) {
+	base := fresh
+	if s.cleared {
+		base.Values, base.Deadlines = nil, nil
+	}
+	if s.meta {
+		base.UserID, base.SignedIn, base.Persist = s.data.UserID, s.data.SignedIn, s.data.Persist
+	}
+	for k, o := range s.ops {
+		if o.del {
+			delete(base.Values, k)
+			delete(base.Deadlines, k)
+			continue
+		}
+		if base.Values == nil {
+			base.Values = make(map[string]json.RawMessage)
+		}
+		base.Values[k] = o.raw
+		if o.deadline.IsZero() {
+			delete(base.Deadlines, k)
+		} else {
+			if base.Deadlines == nil {
+				base.Deadlines = make(map[string]time.Time)
+			}
+			base.Deadlines[k] = o.deadline
+		}
+	}
+	s.data = base
+	s.version = rec.Version
+}
+
+// encode builds the record for s as of now.
+func (m *Manager) encode(s *Session, now time.Time) (Record, error) {
+	b, err := m.cfg.Codec.Encode(make([]byte, 0, 256), &s.data)
+	if err != nil {
+		return Record{}, fmt.Errorf("sesh: encode session: %w", err)
+	}
+	exp := m.deadline(now, s.data.Created)
+	if !s.commitExp.IsZero() && s.commitExp.Before(exp) {
+		exp = s.commitExp
+	}
+	return Record{Data: b, Expires: exp, UserID: s.data.UserID}, nil
+}
+
+// dropExpiredValues removes values whose per-value TTL has passed, so they
+// are not written back. It does not by itself make the session modified.
+func (m *Manager) dropExpiredValues(s *Session, now time.Time) {
+	for k, d := range s.data.Deadlines {
+		if !now.Before(d) {
+			delete(s.data.Values, k)
+			delete(s.data.Deadlines, k)
+		}
+	}
+}
+
+// deleteDead deletes the records Destroy and Regenerate left behind.
+func (m *Manager) deleteDead(ctx context.Context, s *Session) error {
+	for len(s.dead) > 0 {
+		key := s.dead[0]
+		if err := m.cfg.Store.Delete(ctx, key); err != nil {
+			m.event(ctx, slog.LevelError, "session store delete failed", handle(key), "err", err)
+			return fmt.Errorf("sesh: delete session: %w", err)
+		}
+		if s.status == StatusDestroyed {
+			m.event(ctx, slog.LevelDebug, "session destroyed", handle(key))
+		}
+		s.dead = s.dead[1:]
+	}
+	return nil
+}
+
+// touchIfDue pushes an unmodified session's idle deadline forward when the
+// throttle allows it (or Touch asked for it). Caller holds s.mu.
+func (m *Manager) touchIfDue(ctx context.Context, s *Session, now time.Time) error {
+	if s.status != StatusUnmodified {
+		return nil
+	}
+	if m.cfg.Rolling {
+		s.cookieDue = true
+	}
+	next := m.deadline(now, s.data.Created)
+	if !s.commitExp.IsZero() && s.commitExp.Before(next) {
+		next = s.commitExp
+	}
+	due := s.touch || (m.idle > 0 && next.Sub(s.expires) >= m.cfg.TouchInterval)
+	if m.sealer != nil {
+		if due || s.reseal || m.cfg.Rolling {
+			s.touch = false
+			return m.writeSealed(s, now, false)
+		}
+		return nil
+	}
+	if !due {
+		return nil
+	}
+	s.touch = false
+	var err error
+	switch {
+	case m.toucher != nil:
+		err = m.toucher.Touch(ctx, s.key, next)
+	case m.swapper != nil:
+		var rec Record
+		if rec, err = m.encode(s, now); err == nil {
+			rec.Version = s.version
+			var v int64
+			v, err = m.swapper.Swap(ctx, s.key, rec)
+			if err == nil {
+				s.version = v
+			} else if errors.Is(err, ErrConflict) {
+				// Another request wrote the record, which moved its expiry.
+				return nil
+			}
+		}
+	default:
+		var rec Record
+		if rec, err = m.encode(s, now); err == nil {
+			err = m.cfg.Store.Set(ctx, s.key, rec)
+		}
+	}
+	switch {
+	case err == nil:
+		s.expires = next
+		return nil
+	case errors.Is(err, ErrNotFound):
+		m.lostToDestroy(ctx, s)
+		return nil
+	default:
+		m.event(ctx, slog.LevelError, "session store touch failed", handle(s.key), "err", err)
+		return fmt.Errorf("sesh: touch session: %w", err)
+	}
+}
+
+// persist returns the cookie lifetime for s: its own, else the configured.
+func (m *Manager) persist(s *Session) time.Duration {
+	if s.data.Persist > 0 {
+		return s.data.Persist
+	}
+	return m.cfg.Cookie.MaxAge
+}
+
+// setCookies returns the Set-Cookie lines s owes (usually none or one)
+// and clears the debt. Caller holds s.mu.
+func (m *Manager) setCookies(s *Session) ([]string, error) {
+	opts := m.cfg.cookieOptions(s.secureAttr(m))
+	if s.cookieDue && s.status != StatusDestroyed && !s.commitExp.IsZero() {
+		now := m.now()
+		opts.MaxAge = max(int((s.commitExp.Sub(now)+time.Second-1)/time.Second), 1)
+		opts.Expires = s.commitExp
+	} else if s.cookieDue && s.status != StatusDestroyed {
+		if p := m.persist(s); p > 0 {
+			now := m.now()
+			exp := now.Add(p)
+			if m.absolute > 0 && !s.data.Created.IsZero() {
+				if a := s.data.Created.Add(m.absolute); a.Before(exp) {
+					exp = a
+				}
+			}
+			secs := int((exp.Sub(now) + time.Second - 1) / time.Second)
+			opts.MaxAge = max(secs, 1)
+			opts.Expires = exp
+		}
+	}
+	if m.sealer != nil {
+		return m.sealedCookies(s, &opts)
+	}
+	switch {
+	case s.cookieDue && s.id != "" && s.status != StatusDestroyed:
+		s.cookieDue, s.expireDue = false, false
+		return []string{string(cookie.AppendSetCookie(make([]byte, 0, 160), m.cfg.Cookie.Name, s.id, &opts))}, nil
+	case s.expireDue:
+		s.cookieDue, s.expireDue = false, false
+		return []string{string(cookie.AppendExpire(make([]byte, 0, 160), m.cfg.Cookie.Name, &opts))}, nil
+	}
+	s.cookieDue = false
+	return nil, nil
+}
+
+func (s *Session) secureAttr(m *Manager) bool {
+	switch m.cfg.Cookie.Secure {
+	case SecureAlways:
+		return true
+	case SecureNever:
+		return false
+	}
+	return s.secure
+}
+
+// requestIsSecure applies SecureAuto to r.
+func (m *Manager) requestIsSecure(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if m.cfg.TrustProxy {
+		proto := r.Header.Get("X-Forwarded-Proto")
+		if i := strings.IndexByte(proto, ','); i >= 0 {
+			proto = proto[:i]
+		}
+		return strings.EqualFold(strings.TrimSpace(proto), "https")
+	}
+	return false
+}
+
+// event logs a lifecycle event. h is a one-way handle, never an ID.
+func (m *Manager) event(ctx context.Context, level slog.Level, msg, h string, args ...any) {
+	if !m.log.Enabled(ctx, level) {
+		return
+	}
+	if h != "" {
+		args = append(args, "session", h)
+	}
+	m.log.Log(ctx, level, "sesh: "+msg, args...)
+}
+
+// maxAgentLen bounds the User-Agent kept in session metadata.
+const maxAgentLen = 256
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

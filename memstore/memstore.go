@@ -1,0 +1,442 @@
+// Package memstore is an in-process sesh.Store: a map guarded by a mutex.
+//
+// It is meant for tests and for a single process that can afford to lose
+// every session on restart. Several processes behind a load balancer do not
+// share it: use filestore on a shared disk or a server store (redisstore,
+// pgstore, …) instead.
+//
+// Records are copied in and out, so a caller can never alias the store's
+// bytes. Expiry is checked on every read; a background sweeper (every
+// minute by default) frees expired records, and Close stops it. The store
+// implements sesh.Toucher, sesh.Swapper (versions come from a per-store
+// counter, so a version is never reused within one Store), sesh.Lister and
+// sesh.UserIndex (a scan of every record).
+//
+// With Options.MaxEntries set, inserting a new key into a full store first
+// drops the expired records, then, if it is still full, evicts the record
+// nearest to its expiry. An evicted session is simply gone: its next request
+// finds no record and starts a new, anonymous session.
+//
+// Importing the package registers the URL scheme "memory" with sesh.Open:
+//
+//	memory://
+//	memory://?max=10000&sweep=30s
+//
+// where max is Options.MaxEntries and sweep is Options.SweepInterval ("off"
+// disables the sweeper). Any other part of the URL is an error.
+package memstore
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/sesh-go/sesh"
+)
+
+// DefaultSweepInterval is how often the sweeper frees expired records when
+// Options.SweepInterval is zero.
+const DefaultSweepInterval = time.Minute
+
+// Options configures a Store. The zero value is ready to use.
+type Options struct {
+	// SweepInterval is how often a background goroutine frees expired
+	// records. Zero means DefaultSweepInterval; a negative value disables
+	// the sweeper (expired records are then still never returned, and are
+	// freed when overwritten, deleted or evicted).
+	SweepInterval time.Duration
+	// MaxEntries bounds the number of records; zero means no bound. When a
+	// new key arrives at a full store, expired records are dropped first,
+	// then the record nearest to its expiry is evicted.
+	MaxEntries int
+	// Now is the clock used for expiry; nil means time.Now. Tests inject a
+	// fake clock here (and the same one into sesh.Config.Now).
+	Now func() time.Time
+}
+
+// Store is an in-memory sesh.Store. It is safe for concurrent use. Create
+// it with New and stop its sweeper with Close.
+type Store struct {
+	now func() time.Time
+	max int
+
+	mu      sync.Mutex
+	entries map[string]*entry
+	byExp   expHeap // every entry, ordered by expiry
+	version int64   // last version handed out
+
+	done      chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+}
+
+type entry struct {
+	key     string
+	data    []byte
+	expires time.Time
+	version int64
+	userID  string
+	index   int // position in byExp
+}
+
+var (
+	_ sesh.Store     = (*Store)(nil)
+	_ sesh.Toucher   = (*Store)(nil)
+	_ sesh.Swapper   = (*Store)(nil)
+	_ sesh.Lister    = (*Store)(nil)
+	_ sesh.UserIndex = (*Store)(nil)
+)
+
+// New returns an empty Store and starts its sweeper (unless disabled).
+// Call Close when done with it.
+func New(opts Options) *Store {
+	s := &Store{
+		now:     opts.Now,
+		max:     max(opts.MaxEntries, 0),
+		entries: make(map[string]*entry),
+		done:    make(chan struct{}),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	interval := opts.SweepInterval
+	if interval == 0 {
+		interval = DefaultSweepInterval
+	}
+	if interval > 0 {
+		s.wg.Add(1)
+		go s.sweeper(interval)
+	}
+	return s
+}
+
+// Close stops the sweeper and waits for it to return. It is safe to call
+// more than once and from several goroutines. The records stay readable
+// and writable after Close; only the background sweeping stops.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.done) })
+	s.wg.Wait()
+	return nil
+}
+
+func (s *Store) sweeper(interval time.Duration) {
+	defer s.wg.Done()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+			s.mu.Lock()
+			s.dropExpired(s.now())
+			s.mu.Unlock()
+		}
+	}
+}
+
+// check validates the call's context and key, in that order of cost.
+func check(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return sesh.ValidateKey(key)
+}
+
+// expired reports whether a record expiring at exp is dead at now.
+func expired(exp, now time.Time) bool { return !exp.After(now) }
+
+// live returns the unexpired entry under key. Caller holds s.mu.
+func (s *Store) live(key string, now time.Time) (*entry, bool) {
+	e, ok := s.entries[key]
+	if !ok || expired(e.expires, now) {
+		return nil, false
+	}
+	return e, true
+}
+
+func (e *entry) record() sesh.Record {
+	return sesh.Record{
+		Data:    clone(e.data),
+		Expires: e.expires,
+		Version: e.version,
+		UserID:  e.userID,
+	}
+}
+
+// clone copies b, keeping nil as nil.
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append(make([]byte, 0, len(b)), b...)
+}
+
+// Get returns the record under key, or sesh.ErrNotFound if it is absent or
+// expired.
+func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
+	if err := check(ctx, key); err != nil {
+		return sesh.Record{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.live(key, s.now())
+	if !ok {
+		return sesh.Record{}, sesh.ErrNotFound
+	}
+	return e.record(), nil
+}
+
+// Set inserts or replaces the record under key and gives it a new version.
+func (s *Store) Set(ctx context.Context, key string, rec sesh.Record) error {
+	if err := check(ctx, key); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.put(key, rec, s.now())
+	return nil
+}
+
+// put writes rec under key with a fresh version. Caller holds s.mu.
+func (s *Store) put(key string, rec sesh.Record, now time.Time) int64 {
+	s.version++
+	e, ok := s.entries[key]
+	if !ok {
+		s.makeRoom(now)
+		e = &entry{key: key}
+		s.entries[key] = e
+		e.expires = rec.Expires.Round(0)
+		heap.Push(&s.byExp, e)
+	} else {
+		e.expires = rec.Expires.Round(0)
+		heap.Fix(&s.byExp, e.index)
+	}
+	e.data = clone(rec.Data)
+	e.version = s.version
+	e.userID = rec.UserID
+	return e.version
+}
+
+// makeRoom frees a slot for one new key if the store is bounded and full.
+// Caller holds s.mu.
+func (s *Store) makeRoom(now time.Time) {
+	if s.max == 0 || len(s.entries) < s.max {
+		return
+	}
+	s.dropExpired(now)
+	for len(s.entries) >= s.max {
+		s.remove(s.byExp[0]) // nearest to expiry
+	}
+}
+
+// dropExpired frees every expired entry. Caller holds s.mu.
+func (s *Store) dropExpired(now time.Time) {
+	for len(s.byExp) > 0 && expired(s.byExp[0].expires, now) {
+		s.remove(s.byExp[0])
+	}
+}
+
+func (s *Store) remove(e *entry) {
+	heap.Remove(&s.byExp, e.index)
+	delete(s.entries, e.key)
+}
+
+// Delete removes the record under key. An absent key is not an error.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := check(ctx, key); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.entries[key]; ok {
+		s.remove(e)
+	}
+	return nil
+}
+
+// Touch moves the expiry of the record under key, keeping its data and
+// version. It returns sesh.ErrNotFound if the record is absent or expired.
+func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error {
+	if err := check(ctx, key); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.live(key, s.now())
+	if !ok {
+		return sesh.ErrNotFound
+	}
+	e.expires = expires.Round(0)
+	heap.Fix(&s.byExp, e.index)
+	return nil
+}
+
+// Swap writes rec under key if the stored version is rec.Version (0: the
+// key must be absent or expired), and returns the new version. See
+// sesh.Swapper.
+func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, error) {
+	if err := check(ctx, key); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	e, ok := s.live(key, now)
+	switch {
+	case rec.Version == 0 && ok:
+		return 0, sesh.ErrConflict
+	case rec.Version != 0 && !ok:
+		return 0, sesh.ErrNotFound
+	case rec.Version != 0 && e.version != rec.Version:
+		return 0, sesh.ErrConflict
+	}
+	return s.put(key, rec, now), nil
+}
+
+// Range calls fn for each unexpired record until fn returns false. It
+// walks a snapshot of the keys taken at the start and holds no lock while
+// fn runs, so fn may call the store; a record deleted during the walk is
+// skipped, and keys added during the walk are not visited.
+func (s *Store) Range(ctx context.Context, fn func(key string, rec sesh.Record) bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	keys := make([]string, 0, len(s.entries))
+	for k := range s.entries {
+		keys = append(keys, k)
+	}
+	s.mu.Unlock()
+	for _, k := range keys {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		e, ok := s.live(k, s.now())
+		var rec sesh.Record
+		if ok {
+			rec = e.record()
+		}
+		s.mu.Unlock()
+		if ok && !fn(k, rec) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Len returns the number of unexpired records.
+func (s *Store) Len(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropExpired(s.now())
+	return len(s.entries), nil
+}
+
+// Clear deletes every record.
+func (s *Store) Clear(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.entries = make(map[string]*entry)
+	s.byExp = nil
+	return nil
+}
+
+// ByUser returns the unexpired records whose UserID is userID, by key. It
+// scans every record. An empty userID matches nothing.
+func (s *Store) ByUser(ctx context.Context, userID string) (map[string]sesh.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make(map[string]sesh.Record)
+	if userID == "" {
+		return out, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for k, e := range s.entries {
+		if e.userID == userID && !expired(e.expires, now) {
+			out[k] = e.record()
+		}
+	}
+	return out, nil
+}
+
+// expHeap is a min-heap of entries by expiry.
+type expHeap []*entry
+
+func (h expHeap) Len() int           { return len(h) }
+func (h expHeap) Less(i, j int) bool { return h[i].expires.Before(h[j].expires) }
+func (h expHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+func (h *expHeap) Push(x any) {
+	e := x.(*entry)
+	e.index = len(*h)
+	*h = append(*h, e)
+}
+func (h *expHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	e.index = -1
+	return e
+}
+
+func init() {
+	sesh.Register("memory", openURL)
+}
+
+// openURL opens "memory://" with optional max and sweep parameters.
+func openURL(_ context.Context, u *url.URL) (sesh.Store, error) {
+	if u.Opaque != "" || u.User != nil || u.Host != "" || (u.Path != "" && u.Path != "/") || u.Fragment != "" {
+		return nil, fmt.Errorf("memstore: a memory URL has no host, path or fragment: use memory:// or memory://?max=N&sweep=1m")
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return nil, fmt.Errorf("memstore: malformed query: %w", err)
+	}
+	var opts Options
+	for name, vals := range q {
+		if len(vals) != 1 {
+			return nil, fmt.Errorf("memstore: parameter %q given %d times", name, len(vals))
+		}
+		v := vals[0]
+		switch name {
+		case "max":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("memstore: max=%q: want a number of entries ≥ 0 (0 = unbounded)", v)
+			}
+			opts.MaxEntries = n
+		case "sweep":
+			if v == "off" {
+				opts.SweepInterval = -1
+				break
+			}
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return nil, fmt.Errorf("memstore: sweep=%q: want a positive duration such as 30s or 5m, or off", v)
+			}
+			opts.SweepInterval = d
+		default:
+			return nil, fmt.Errorf("memstore: unknown parameter %q (known: max, sweep)", name)
+		}
+	}
+	return New(opts), nil
+}

@@ -1,0 +1,577 @@
+package sesh
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Status tells what a commit has to do with a session.
+type Status uint8
+
+const (
+	// StatusNew: no record backs the session yet.
+	StatusNew Status = iota
+	// StatusUnmodified: loaded from the store and unchanged so far.
+	StatusUnmodified
+	// StatusModified: values or metadata changed since the load.
+	StatusModified
+	// StatusDestroyed: Destroy was called; the record is deleted at commit.
+	StatusDestroyed
+)
+
+func (s Status) String() string {
+	switch s {
+	case StatusNew:
+		return "new"
+	case StatusUnmodified:
+		return "unmodified"
+	case StatusModified:
+		return "modified"
+	case StatusDestroyed:
+		return "destroyed"
+	}
+	return "Status(" + fmt.Sprint(uint8(s)) + ")"
+}
+
+// ErrNoSession is returned by Session methods after the session failed to
+// load (the store was unreachable): the session is inert, and the
+// middleware answers with its ErrorHandler instead of the handler's response.
+var ErrNoSession = errors.New("sesh: session unavailable")
+
+const flashPrefix, flashSuffix = "__flash_", "__"
+
+// FlashKey returns the key under which a flash value for key is kept,
+// "__flash_<key>__", as Remix names it.
+func FlashKey(key string) string { return flashPrefix + key + flashSuffix }
+
+// op is one change this request made to a value, replayed on a fresh copy
+// of the record when a compare-and-set loses.
+type op struct {
+	del      bool
+	raw      json.RawMessage
+	deadline time.Time
+}
+
+// Session is one user's session within one request: a bag of JSON values
+// with flash values, per-value TTLs, metadata and a status. It does no I/O:
+// the Manager loads and commits it. Its methods are safe for concurrent use
+// by the goroutines of one request.
+//
+// Values are snapshots: Set encodes the value as JSON at the call, so later
+// changes to the caller's object do not leak in, and a value that cannot be
+// encoded fails at Set. Reads decode lazily into the type the caller asks for
+// (see Get), so no type registration is ever needed.
+type Session struct {
+	mu  sync.Mutex
+	mgr *Manager
+
+	id      string // session ID (secret); "" until minted
+	key     string // store key of the loaded record; "" if none
+	version int64  // record version for Swapper stores
+	expires time.Time
+	status  Status
+
+	data    Data
+	ops     map[string]op // changes made in this request, by value key
+	cleared bool          // Clear was called: replay starts from empty
+	meta    bool          // metadata changed
+
+	regen     bool     // a new ID is minted at commit
+	dead      []string // store keys to delete at commit
+	touch     bool     // refresh the expiry at commit even if not due
+	fromReq   bool     // a session cookie came with the request
+	secure    bool     // Secure attribute for this request
+	cookieDue bool     // a Set-Cookie is owed even if nothing else changes
+	expireDue bool     // the client's cookie must be expired
+	accessed  bool     // the handler used the session (Vary: Cookie)
+	agent     string   // User-Agent of the request, kept at creation
+
+	commitExp time.Time // this commit's cookie and record expiry (CommitWith)
+
+	// cookie-only sessions
+	sealed   string // sealed value to send
+	reseal   bool   // opened with an older key: re-seal with the current one
+	plainIn  bool   // the request carried the unchunked cookie
+	chunksIn int    // chunk cookies the request carried
+
+	lazy    func() error // pending lazy load
+	loadErr error
+}
+
+func (s *Session) begin() error {
+	s.mu.Lock()
+	s.accessed = true
+	if s.lazy != nil {
+		f := s.lazy
+		s.lazy = nil
+		s.loadErr = f()
+	}
+	return s.loadErr
+}
+
+func (s *Session) now() time.Time { return s.mgr.now() }
+
+// live reports whether the value under k exists and has not expired.
+func (s *Session) live(k string) (json.RawMessage, bool) {
+	raw, ok := s.data.Values[k]
+	if !ok {
+		return nil, false
+	}
+	if d, ok := s.data.Deadlines[k]; ok && !s.now().Before(d) {
+		return nil, false
+	}
+	return raw, true
+}
+
+func (s *Session) modified() {
+	if s.status == StatusUnmodified {
+		s.status = StatusModified
+	}
+	if s.status == StatusDestroyed {
+		// Writing after Destroy starts a fresh session under a new ID.
+		s.status = StatusNew
+		s.id = ""
+		s.key = ""
+		s.version = 0
+		s.data = Data{}
+		s.expireDue = false
+	}
+}
+
+func (s *Session) record(k string, o op) {
+	if s.ops == nil {
+		s.ops = make(map[string]op)
+	}
+	s.ops[k] = o
+}
+
+func (s *Session) put(k string, raw json.RawMessage, deadline time.Time) {
+	s.modified()
+	if s.data.Values == nil {
+		s.data.Values = make(map[string]json.RawMessage)
+	}
+	s.data.Values[k] = raw
+	if deadline.IsZero() {
+		delete(s.data.Deadlines, k)
+	} else {
+		if s.data.Deadlines == nil {
+			s.data.Deadlines = make(map[string]time.Time)
+		}
+		s.data.Deadlines[k] = deadline
+	}
+	s.record(k, op{raw: raw, deadline: deadline})
+}
+
+func (s *Session) remove(k string) {
+	if _, ok := s.data.Values[k]; !ok {
+		return
+	}
+	s.modified()
+	delete(s.data.Values, k)
+	delete(s.data.Deadlines, k)
+	s.record(k, op{del: true})
+}
+
+func encodeValue(v any) (json.RawMessage, error) {
+	if raw, ok := v.(json.RawMessage); ok {
+		if !json.Valid(raw) {
+			return nil, errors.New("sesh: invalid json.RawMessage value")
+		}
+		return slices.Clone(raw), nil
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("sesh: value cannot be stored: %w", err)
+	}
+	return raw, nil
+}
+
+func validValueKey(key string) error {
+	if key == "" {
+		return errors.New("sesh: empty value key")
+	}
+	if strings.HasPrefix(key, flashPrefix) && strings.HasSuffix(key, flashSuffix) {
+		return fmt.Errorf("sesh: value key %q is reserved for flash values", key)
+	}
+	return nil
+}
+
+// Set stores a JSON snapshot of value under key. It fails, changing
+// nothing, if value cannot be encoded as JSON or key is empty or has the
+// flash form "__flash_…__".
+func (s *Session) Set(key string, value any) error {
+	return s.SetTTL(key, value, 0)
+}
+
+// SetTTL is Set with a per-value lifetime, as Astro's set(key, value, {ttl}):
+// after ttl the value reads as absent, and it is dropped at the next save.
+// ttl <= 0 means no per-value lifetime.
+func (s *Session) SetTTL(key string, value any, ttl time.Duration) error {
+	if err := validValueKey(key); err != nil {
+		return err
+	}
+	raw, err := encodeValue(value)
+	if err != nil {
+		return err
+	}
+	if err := s.begin(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	defer s.mu.Unlock()
+	var deadline time.Time
+	if ttl > 0 {
+		deadline = s.now().Add(ttl)
+	}
+	s.put(key, raw, deadline)
+	return nil
+}
+
+// Flash stores a value that the next read of key returns once and then
+// removes, as Remix's session.flash. A plain value under the same key
+// shadows it.
+func (s *Session) Flash(key string, value any) error {
+	if err := validValueKey(key); err != nil {
+		return err
+	}
+	raw, err := encodeValue(value)
+	if err != nil {
+		return err
+	}
+	if err := s.begin(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	defer s.mu.Unlock()
+	s.put(FlashKey(key), raw, time.Time{})
+	return nil
+}
+
+// getRaw returns the JSON of key: the plain value if present, else the
+// flash value, which it consumes.
+func (s *Session) getRaw(key string) (json.RawMessage, error) {
+	if err := s.begin(); err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	if raw, ok := s.live(key); ok {
+		return raw, nil
+	}
+	fk := FlashKey(key)
+	if raw, ok := s.live(fk); ok {
+		s.remove(fk)
+		return raw, nil
+	}
+	return nil, ErrNotFound
+}
+
+// Raw returns the JSON document stored under key (consuming a flash value),
+// or ErrNotFound.
+func (s *Session) Raw(key string) (json.RawMessage, error) {
+	raw, err := s.getRaw(key)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(raw), nil
+}
+
+// Get returns the value under key decoded into the natural Go type of its
+// JSON (string, float64, bool, nil, []any, map[string]any), consuming a
+// flash value. ok is false if the key is absent or expired. For typed reads
+// use the generic function Get.
+func (s *Session) Get(key string) (value any, ok bool) {
+	raw, err := s.getRaw(key)
+	if err != nil {
+		return nil, false
+	}
+	if json.Unmarshal(raw, &value) != nil {
+		return nil, false
+	}
+	return value, true
+}
+
+// Has reports whether key holds a plain or a flash value. It does not
+// consume a flash value.
+func (s *Session) Has(key string) bool {
+	if s.begin() != nil {
+		s.mu.Unlock()
+		return false
+	}
+	defer s.mu.Unlock()
+	if _, ok := s.live(key); ok {
+		return true
+	}
+	_, ok := s.live(FlashKey(key))
+	return ok
+}
+
+// Delete removes the plain value under key. A flash value under the same
+// key stays (as Remix's unset).
+func (s *Session) Delete(key string) {
+	if s.begin() != nil {
+		s.mu.Unlock()
+		return
+	}
+	defer s.mu.Unlock()
+	s.remove(key)
+}
+
+// Keys returns the keys of the live plain values, sorted. Flash values are
+// not listed.
+func (s *Session) Keys() []string {
+	if s.begin() != nil {
+		s.mu.Unlock()
+		return nil
+	}
+	defer s.mu.Unlock()
+	keys := make([]string, 0, len(s.data.Values))
+	for _, k := range sortedKeys(s.data.Values) {
+		if strings.HasPrefix(k, flashPrefix) && strings.HasSuffix(k, flashSuffix) {
+			continue
+		}
+		if _, ok := s.live(k); ok {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// Len returns the number of live values, flash values included.
+func (s *Session) Len() int {
+	if s.begin() != nil {
+		s.mu.Unlock()
+		return 0
+	}
+	defer s.mu.Unlock()
+	n := 0
+	for k := range s.data.Values {
+		if _, ok := s.live(k); ok {
+			n++
+		}
+	}
+	return n
+}
+
+// Clear removes every value, flash values included. The session itself
+// (its ID and metadata) stays.
+func (s *Session) Clear() {
+	if s.begin() != nil {
+		s.mu.Unlock()
+		return
+	}
+	defer s.mu.Unlock()
+	if len(s.data.Values) == 0 {
+		return
+	}
+	s.modified()
+	s.data.Values = nil
+	s.data.Deadlines = nil
+	s.ops = nil
+	s.cleared = true
+}
+
+// Status returns the session's status.
+func (s *Session) Status() Status {
+	if s.begin() != nil {
+		s.mu.Unlock()
+		return StatusNew
+	}
+	defer s.mu.Unlock()
+	return s.status
+}
+
+// Changed returns the keys set or deleted in this request, sorted (flash
+// keys in their stored form).
+func (s *Session) Changed() []string {
+	if s.begin() != nil {
+		s.mu.Unlock()
+		return nil
+	}
+	defer s.mu.Unlock()
+	return sortedKeys(s.ops)
+}
+
+// Err returns the error that kept the session from loading, or nil.
+func (s *Session) Err() error {
+	err := s.begin()
+	s.mu.Unlock()
+	return err
+}
+
+// ID returns the session ID, or "" for a session that has not been saved
+// yet (the ID is minted at the first commit). The ID is a bearer secret:
+// never log it or put it in a URL.
+func (s *Session) ID() string {
+	if s.begin() != nil {
+		s.mu.Unlock()
+		return ""
+	}
+	defer s.mu.Unlock()
+	if s.regen {
+		return ""
+	}
+	return s.id
+}
+
+// Meta is the metadata kept beside a session's values.
+type Meta struct {
+	Created   time.Time // first save; zero for a new session
+	Expires   time.Time // when the stored record (or sealed cookie) expires: idle or absolute deadline
+	Absolute  time.Time // created + absolute timeout; zero if off or new
+	UserID    string
+	SignedIn  time.Time // when SetUserID last tied the session to a user
+	UserAgent string
+	Persist   time.Duration
+}
+
+func (m *Manager) meta(d *Data, expires time.Time) Meta {
+	md := Meta{Created: d.Created, Expires: expires, UserID: d.UserID, SignedIn: d.SignedIn,
+		UserAgent: d.UserAgent, Persist: d.Persist}
+	if !md.Created.IsZero() && m.absolute > 0 {
+		md.Absolute = md.Created.Add(m.absolute)
+	}
+	return md
+}
+
+// Meta returns the session's metadata.
+func (s *Session) Meta() Meta {
+	if s.begin() != nil {
+		s.mu.Unlock()
+		return Meta{}
+	}
+	defer s.mu.Unlock()
+	return s.mgr.meta(&s.data, s.expires)
+}
+
+// SetUserID ties the session to a user, for listing and ending a user's
+// sessions (Manager.UserSessions) and for revocation (Config.Revoked sees
+// Meta.UserID and Meta.SignedIn, the time of this call). Call it at sign-in,
+// after Regenerate; "" unties it.
+func (s *Session) SetUserID(userID string) {
+	if s.begin() != nil {
+		s.mu.Unlock()
+		return
+	}
+	defer s.mu.Unlock()
+	s.modified()
+	s.data.UserID = userID
+	s.data.SignedIn = time.Time{}
+	if userID != "" {
+		s.data.SignedIn = s.now()
+	}
+	s.meta = true
+}
+
+// Persist makes the session cookie persistent for d ("remember me"): the
+// cookie then carries Max-Age/Expires of min(d, the absolute deadline). d <= 0
+// returns to the Manager's configured cookie lifetime.
+func (s *Session) Persist(d time.Duration) {
+	if s.begin() != nil {
+		s.mu.Unlock()
+		return
+	}
+	defer s.mu.Unlock()
+	d = max(d, 0)
+	if s.data.Persist == d {
+		return
+	}
+	s.modified()
+	s.data.Persist = d
+	s.meta = true
+	s.cookieDue = true
+}
+
+// Regenerate gives the session a new ID at commit, keeping its data and
+// its absolute deadline; the old record is deleted. Call it whenever the
+// privilege level changes (sign-in, sign-out, role change): it is the
+// defence against session fixation.
+func (s *Session) Regenerate() {
+	if s.begin() != nil {
+		s.mu.Unlock()
+		return
+	}
+	defer s.mu.Unlock()
+	if s.status == StatusDestroyed {
+		return
+	}
+	if s.key != "" {
+		s.dead = append(s.dead, s.key)
+	}
+	s.regen = true
+	s.key = ""
+	s.version = 0
+	s.meta = true
+	if s.status == StatusUnmodified {
+		s.status = StatusModified
+	}
+}
+
+// Destroy deletes the session at commit and expires the client's cookie.
+// Values set afterwards in the same request start a new session with a new
+// ID.
+func (s *Session) Destroy() {
+	if s.begin() != nil {
+		s.mu.Unlock()
+		return
+	}
+	defer s.mu.Unlock()
+	if s.key != "" {
+		s.dead = append(s.dead, s.key)
+	}
+	s.expireDue = s.fromReq || s.id != ""
+	s.status = StatusDestroyed
+	s.id, s.key, s.version = "", "", 0
+	s.data = Data{}
+	s.ops = nil
+	s.cleared = false
+	s.regen = false
+	s.cookieDue = false
+}
+
+// Touch asks the commit to push the idle deadline forward even if it is not
+// yet due (as express-session's touch).
+func (s *Session) Touch() {
+	if s.begin() != nil {
+		s.mu.Unlock()
+		return
+	}
+	defer s.mu.Unlock()
+	s.touch = true
+}
+
+// Lookup returns the value under key decoded into T, consuming a flash
+// value. It returns an error wrapping ErrNotFound if the key is absent or
+// expired, and the JSON error if the stored value does not fit T.
+func Lookup[T any](s *Session, key string) (T, error) {
+	var v T
+	raw, err := s.getRaw(key)
+	if err != nil {
+		return v, err
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return v, fmt.Errorf("sesh: value %q: %w", key, err)
+	}
+	return v, nil
+}
+
+// Get returns the value under key decoded into T, consuming a flash value.
+// ok is false if the key is absent, expired or does not decode into T (use
+// Lookup to tell these apart).
+func Get[T any](s *Session, key string) (v T, ok bool) {
+	v, err := Lookup[T](s, key)
+	return v, err == nil
+}
+
+// snapshot returns a deep-enough copy of the values for encoding.
+func cloneData(d Data) Data {
+	d.Values = maps.Clone(d.Values)
+	d.Deadlines = maps.Clone(d.Deadlines)
+	return d
+}

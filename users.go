@@ -1,0 +1,138 @@
+package sesh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+)
+
+// SessionInfo describes one of a user's sessions, for an "active sessions"
+// page (ASVS 7.5.2). It never carries the session ID.
+type SessionInfo struct {
+	// Handle identifies the session for EndSession. It is a one-way tag of
+	// the store key: it cannot be turned into a cookie.
+	Handle    string
+	Created   time.Time
+	LastSeen  time.Time // approximate: activity is recorded once per TouchInterval
+	Expires   time.Time
+	UserAgent string
+	// Current is true for the session passed as current to UserSessions.
+	Current bool
+}
+
+// userIndex returns the store's UserIndex or an error wrapping
+// errors.ErrUnsupported.
+func (m *Manager) userIndex() (UserIndex, error) {
+	ui, ok := m.cfg.Store.(UserIndex)
+	if !ok {
+		return nil, fmt.Errorf("sesh: the store (%T) keeps no user index: %w", m.cfg.Store, errors.ErrUnsupported)
+	}
+	return ui, nil
+}
+
+// UserSessions lists the live sessions tied to userID (see
+// Session.SetUserID), newest first. current, if not nil, is marked. The
+// store must implement UserIndex; otherwise the error wraps
+// errors.ErrUnsupported.
+func (m *Manager) UserSessions(ctx context.Context, userID string, current *Session) ([]SessionInfo, error) {
+	recs, err := m.userRecords(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	cur := currentKey(current)
+	out := make([]SessionInfo, 0, len(recs))
+	now := m.now()
+	for key, rec := range recs {
+		var d Data
+		if err := m.cfg.Codec.Decode(rec.Data, &d); err != nil {
+			continue
+		}
+		if m.absolute > 0 && !d.Created.IsZero() && !now.Before(d.Created.Add(m.absolute)) {
+			continue
+		}
+		info := SessionInfo{Handle: handle(key), Created: d.Created, Expires: rec.Expires,
+			UserAgent: d.UserAgent, Current: key == cur, LastSeen: d.Created}
+		if m.idle > 0 {
+			if seen := rec.Expires.Add(-m.idle); seen.After(info.LastSeen) {
+				info.LastSeen = seen
+			}
+		}
+		out = append(out, info)
+	}
+	slices.SortFunc(out, func(a, b SessionInfo) int { return b.Created.Compare(a.Created) })
+	return out, nil
+}
+
+func (m *Manager) userRecords(ctx context.Context, userID string) (map[string]Record, error) {
+	if userID == "" {
+		return nil, errors.New("sesh: empty user ID")
+	}
+	ui, err := m.userIndex()
+	if err != nil {
+		return nil, err
+	}
+	recs, err := ui.ByUser(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("sesh: list user sessions: %w", err)
+	}
+	return recs, nil
+}
+
+func currentKey(s *Session) string {
+	if s == nil {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.key == "" && s.id != "" {
+		return s.mgr.cfg.StoreKey(s.id)
+	}
+	return s.key
+}
+
+// EndSession deletes the session of userID that handle names (from
+// UserSessions). It returns an error wrapping ErrNotFound if userID has no
+// such session, so a handle from another user's page ends nothing.
+func (m *Manager) EndSession(ctx context.Context, userID, handleStr string) error {
+	recs, err := m.userRecords(ctx, userID)
+	if err != nil {
+		return err
+	}
+	for key := range recs {
+		if handle(key) == handleStr {
+			if err := m.cfg.Store.Delete(ctx, key); err != nil {
+				return fmt.Errorf("sesh: end session: %w", err)
+			}
+			m.event(ctx, slog.LevelInfo, "session ended by its user", handleStr)
+			return nil
+		}
+	}
+	return fmt.Errorf("sesh: end session: %w", ErrNotFound)
+}
+
+// EndUserSessions deletes every session of userID except the one given
+// (nil ends all): "sign out everywhere else", or an administrator ending a
+// disabled account's sessions (ASVS 7.4.2-7.4.5). It returns how many it
+// ended.
+func (m *Manager) EndUserSessions(ctx context.Context, userID string, except *Session) (int, error) {
+	recs, err := m.userRecords(ctx, userID)
+	if err != nil {
+		return 0, err
+	}
+	keep := currentKey(except)
+	n := 0
+	for key := range recs {
+		if key == keep {
+			continue
+		}
+		if err := m.cfg.Store.Delete(ctx, key); err != nil {
+			return n, fmt.Errorf("sesh: end user sessions: %w", err)
+		}
+		n++
+	}
+	m.event(ctx, slog.LevelInfo, "user sessions ended", "", "count", n)
+	return n, nil
+}
