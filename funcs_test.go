@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -149,5 +148,4 @@ func TestCommitWithExpiryPrecedence(t *testing.T) {
 	if !strings.HasPrefix(line, "session=") {
 		t.Fatal(line)
 	}
-	_ = errors.New
 }

@@ -3,7 +3,6 @@ package sesh_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -347,5 +346,4 @@ func TestLogsNeverContainIDs(t *testing.T) {
 			}
 		}
 	}
-	_ = fmt.Sprint
 }

@@ -186,8 +186,6 @@ func TestStoreFailureOnSave(t *testing.T) {
 		}
 	})
 	e2.spy.failSet.Store(true)
-	w = do(e2.m.Handler(h2.(http.HandlerFunc)), "GET", "/")
-	_ = w
 	w = do(e2.m.Handler(http.HandlerFunc(counter)), "GET", "/")
 	if w.Code != 503 || !errors.Is(seen, errInjected) {
 		t.Fatalf("custom handler: code %d err %v", w.Code, seen)

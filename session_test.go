@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,7 +161,7 @@ func TestPerValueTTL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if contains := string(rec.Data); containsStr(contains, "otp") || !containsStr(contains, "keep") {
+	if data := string(rec.Data); strings.Contains(data, "otp") || !strings.Contains(data, "keep") {
 		t.Fatalf("stored data %s: want keep and no otp", rec.Data)
 	}
 }
@@ -178,7 +179,7 @@ func TestStatusAndChanged(t *testing.T) {
 	}
 	sc, err := e.m.Commit(ctx, s)
 	must(t, err)
-	s2, err := e.m.Load(ctx, sc[:indexByte(sc, ';')])
+	s2, err := e.m.Load(ctx, sc[:strings.IndexByte(sc, ';')])
 	must(t, err)
 	if s2.Status() != sesh.StatusUnmodified || len(s2.Changed()) != 0 {
 		t.Fatalf("loaded: status %v changed %v", s2.Status(), s2.Changed())
@@ -219,7 +220,7 @@ func TestMetadata(t *testing.T) {
 	sc, err := e.m.Commit(ctx, s)
 	must(t, err)
 	e.clock.Advance(time.Minute)
-	s2, err := e.m.Load(ctx, sc[:indexByte(sc, ';')])
+	s2, err := e.m.Load(ctx, sc[:strings.IndexByte(sc, ';')])
 	must(t, err)
 	md := s2.Meta()
 	if !md.Created.Equal(created.Truncate(time.Millisecond)) || md.UserID != "u-42" {
@@ -241,24 +242,4 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-func containsStr(s, sub string) bool { return indexOf(s, sub) >= 0 }
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
-}
-
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return len(s)
 }

@@ -3,7 +3,6 @@ package sesh_test
 import (
 	"context"
 	"errors"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -87,5 +86,4 @@ func TestUserSessions(t *testing.T) {
 	if _, err := e2.m.UserSessions(ctx, "alice", nil); !errors.Is(err, errors.ErrUnsupported) {
 		t.Fatalf("plain store: %v", err)
 	}
-	_ = http.StatusOK
 }
