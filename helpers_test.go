@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,6 +46,7 @@ type spyStore struct {
 	sesh.Store
 	gets, sets, deletes, swaps, touches atomic.Int64
 	failGet, failSet, failDelete        atomic.Bool
+	corruptGet                          atomic.Bool      // Get reports a corrupt record
 	onGet                               func(key string) // optional hook, called before Get
 }
 
@@ -58,6 +59,9 @@ func (s *spyStore) Get(ctx context.Context, key string) (sesh.Record, error) {
 	}
 	if s.failGet.Load() {
 		return sesh.Record{}, errInjected
+	}
+	if s.corruptGet.Load() {
+		return sesh.Record{}, fmt.Errorf("spy: %w", sesh.ErrCorrupt)
 	}
 	return s.Store.Get(ctx, key)
 }
@@ -228,17 +232,6 @@ func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
 		t.Fatalf("read body: %v", err)
 	}
 	return resp, string(b)
-}
-
-func jarValue(t *testing.T, c *http.Client, srvURL, name string) string {
-	t.Helper()
-	u, _ := url.Parse(srvURL)
-	for _, ck := range c.Jar.Cookies(u) {
-		if ck.Name == name {
-			return ck.Value
-		}
-	}
-	return ""
 }
 
 func (s *spyStore) ByUser(ctx context.Context, user string) (map[string]sesh.Record, error) {

@@ -142,6 +142,10 @@ func (m *Manager) fetch(ctx context.Context, key string) (Record, Data, bool, er
 	if errors.Is(err, ErrNotFound) {
 		return rec, Data{}, false, nil
 	}
+	if errors.Is(err, ErrCorrupt) {
+		m.event(ctx, slog.LevelWarn, "corrupt session record: starting a new session", handle(key), "err", err)
+		return rec, Data{}, false, nil
+	}
 	if err != nil {
 		m.event(ctx, slog.LevelError, "session store read failed", handle(key), "err", err)
 		return rec, Data{}, false, fmt.Errorf("sesh: load session: %w", err)

@@ -255,3 +255,23 @@ func TestConfigValidation(t *testing.T) {
 		}
 	}
 }
+
+// A record the store cannot read back is treated as absent: the request
+// gets a new, working session instead of an error, and the event is logged.
+func TestCorruptRecordStartsNewSession(t *testing.T) {
+	e := newEnv(t, nil)
+	h := routes(e.m)
+	id := cookieValue(t, do(h, "GET", "/login").Header(), "session")
+	e.spy.corruptGet.Store(true)
+	w := do(h, "GET", "/count", "session="+id)
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d for a corrupt record, want 200", w.Code)
+	}
+	fresh := cookieValue(t, w.Header(), "session")
+	if fresh == "" || fresh == id {
+		t.Fatalf("no new session for a corrupt record: cookie %q", fresh)
+	}
+	if !strings.Contains(e.logs.String(), "corrupt session record") {
+		t.Fatalf("corrupt record not logged:\n%s", e.logs.String())
+	}
+}

@@ -294,8 +294,7 @@ func TestSealedLifecycle(t *testing.T) {
 func TestSealedRevocation(t *testing.T) {
 	var mu sync.Mutex
 	notBefore := map[string]time.Time{}
-	var e *sealedEnv
-	e = newSealed(t, []cookie.Key{key1}, func(c *sesh.Config) {
+	e := newSealed(t, []cookie.Key{key1}, func(c *sesh.Config) {
 		c.Revoked = func(ctx context.Context, m sesh.Meta) (bool, error) {
 			mu.Lock()
 			defer mu.Unlock()

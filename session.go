@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -567,11 +566,4 @@ func Lookup[T any](s *Session, key string) (T, error) {
 func Get[T any](s *Session, key string) (v T, ok bool) {
 	v, err := Lookup[T](s, key)
 	return v, err == nil
-}
-
-// snapshot returns a deep-enough copy of the values for encoding.
-func cloneData(d Data) Data {
-	d.Values = maps.Clone(d.Values)
-	d.Deadlines = maps.Clone(d.Deadlines)
-	return d
 }

@@ -16,6 +16,11 @@ var (
 	// ErrInvalidKey reports a store key that fails ValidateKey. Stores return
 	// it before doing any I/O.
 	ErrInvalidKey = errors.New("sesh: invalid store key")
+	// ErrCorrupt reports a record that exists but cannot be read back (a
+	// torn file, a checksum mismatch). Stores wrap it; the Manager treats
+	// such a record as absent, logs it, and starts a new session, so one bad
+	// record never turns into a 500 on every request that carries its ID.
+	ErrCorrupt = errors.New("sesh: corrupt record")
 )
 
 // Record is what a Store keeps under a key.
@@ -35,8 +40,13 @@ type Record struct {
 
 // Store keeps session records. Keys are produced by the Manager and pass
 // ValidateKey; a store must still validate them (ErrInvalidKey) before they
-// reach a path, a query or a command. Every method honours ctx: a cancelled or
-// expired context makes it return an error wrapping ctx.Err().
+// reach a path, a query or a command. Keys are case-sensitive. Every method
+// honours ctx: a context that is already done, or ends during the call, makes
+// it return promptly with an error wrapping ctx.Err().
+//
+// Expiry is exact: a record is expired at the instant now == Expires, and a
+// record with a zero Expires is already expired (the Manager always sets
+// one). storetest checks all of this against a real engine.
 type Store interface {
 	// Get returns the record under key, or ErrNotFound if it is absent or
 	// its Expires has passed.
@@ -59,7 +69,8 @@ type Toucher interface {
 // Manager prevents lost updates and keeps a destroyed session destroyed.
 type Swapper interface {
 	// Swap writes rec under key only if the stored version equals
-	// rec.Version, and returns the new version (never 0).
+	// rec.Version, and returns the new version (never 0, and never a version
+	// the key held before: a deleted and re-created key does not reuse one).
 	//
 	// With rec.Version == 0 the key must be absent (or expired): otherwise
 	// ErrConflict. With rec.Version != 0 the key must hold exactly that
@@ -73,7 +84,8 @@ type Swapper interface {
 type Lister interface {
 	// Range calls fn for each unexpired record, in no particular order,
 	// until fn returns false. Records written during the walk may or may not
-	// be seen.
+	// be seen. fn may call the store's other methods (Delete included)
+	// without deadlocking.
 	Range(ctx context.Context, fn func(key string, rec Record) bool) error
 	// Len returns the number of unexpired records.
 	Len(ctx context.Context) (int, error)
@@ -93,7 +105,8 @@ type Creator interface {
 // that the Manager can list and end a user's sessions.
 type UserIndex interface {
 	// ByUser returns the unexpired records whose UserID is userID, by key.
-	// An unknown user yields an empty map and no error.
+	// An unknown user, and the empty user ID, yield an empty map and no
+	// error.
 	ByUser(ctx context.Context, userID string) (map[string]Record, error)
 }
 

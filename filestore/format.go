@@ -2,7 +2,6 @@ package filestore
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"math"
@@ -14,7 +13,7 @@ import (
 // ErrCorrupt reports a record file that is not a well-formed record for its
 // key: it was changed or damaged outside this package. (Writes go through a
 // rename, so a crash never leaves a torn record file.)
-var ErrCorrupt = errors.New("filestore: corrupt record file")
+var ErrCorrupt = fmt.Errorf("filestore: corrupt record file: %w", sesh.ErrCorrupt)
 
 // Record file format, version 1. All integers are big-endian.
 //

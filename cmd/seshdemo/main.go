@@ -1,0 +1,94 @@
+// Command seshdemo is a small site that shows sesh at work: sign-in with a
+// flash message and a regenerated ID, a cart kept in the session, the list of
+// a user's sessions with "sign out everywhere else", and sign-out.
+//
+// It runs on the embedded file store by default, so it needs nothing but Go:
+//
+//	make demo                              # http://127.0.0.1:8080, alice / wonderland
+//	ADDR=127.0.0.1:9000 make demo          # another address
+//	STORE=memory:// make demo              # any store URL sesh.Open knows
+//
+// The demo is served over plain HTTP on loopback, so its cookie is not marked
+// Secure (sesh's SecureAuto does that by itself); in production, put it
+// behind TLS.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/sesh-go/sesh"
+	_ "github.com/sesh-go/sesh/filestore" // registers file://
+	_ "github.com/sesh-go/sesh/memstore"  // registers memory://
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "seshdemo:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves the demo until ctx is done. getenv supplies ADDR and STORE.
+func run(ctx context.Context, getenv func(string) string, out io.Writer) error {
+	addr := getenv("ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	storeURL := getenv("STORE")
+	if storeURL == "" {
+		dir, err := filepath.Abs(filepath.Join(".seshdemo", "sessions"))
+		if err != nil {
+			return err
+		}
+		storeURL = (&url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}).String()
+	}
+	store, err := sesh.Open(ctx, storeURL)
+	if err != nil {
+		return err
+	}
+	if c, ok := store.(io.Closer); ok {
+		defer c.Close()
+	}
+	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	h, err := newApp(store, logger)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	fmt.Fprintf(out, "seshdemo: http://%s  (sign in as alice / wonderland; store %s)\n", ln.Addr(), storeURL)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutdown); err != nil {
+			return err
+		}
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}
