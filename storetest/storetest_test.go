@@ -90,3 +90,40 @@ func TestMutant(t *testing.T) {
 	}
 	Run(t, func(t *testing.T) sesh.Store { return newNaive(bug) })
 }
+
+func TestServiceRequired(t *testing.T) {
+	t.Setenv("SESH_TEST_NO_SUCH_SERVICE", "")
+	t.Setenv(RequireServicesEnv, "1")
+	ft := &fakeTB{TB: t}
+	func() {
+		defer func() { recover() }()
+		Service(ft, "SESH_TEST_NO_SUCH_SERVICE")
+	}()
+	if !ft.failed || ft.skipped {
+		t.Fatalf("missing service under %s=1: failed=%v skipped=%v, want a failure", RequireServicesEnv, ft.failed, ft.skipped)
+	}
+	t.Setenv(RequireServicesEnv, "")
+	ft = &fakeTB{TB: t}
+	func() {
+		defer func() { recover() }()
+		Service(ft, "SESH_TEST_NO_SUCH_SERVICE")
+	}()
+	if ft.failed || !ft.skipped {
+		t.Fatalf("missing service: failed=%v skipped=%v, want a skip", ft.failed, ft.skipped)
+	}
+	t.Setenv("SESH_TEST_NO_SUCH_SERVICE", "redis://x")
+	if got := Service(t, "SESH_TEST_NO_SUCH_SERVICE"); got != "redis://x" {
+		t.Fatalf("Service = %q", got)
+	}
+}
+
+// fakeTB records Fatalf and Skipf instead of ending the test; both panic
+// to stop the caller, as runtime.Goexit would.
+type fakeTB struct {
+	testing.TB
+	failed, skipped bool
+}
+
+func (f *fakeTB) Helper()               {}
+func (f *fakeTB) Fatalf(string, ...any) { f.failed = true; panic("fatal") }
+func (f *fakeTB) Skipf(string, ...any)  { f.skipped = true; panic("skip") }

@@ -1,0 +1,412 @@
+// Package redisstore is a sesh.Store on Redis, through go-redis v9's
+// UniversalClient: one store serves a single server, a Sentinel failover
+// group and a Redis Cluster.
+//
+// # Key layout
+//
+// With the default prefix "sesh:":
+//
+//	sesh:s:<key>   a string: "<version>:<len(userID)>:<userID><data>", with
+//	               the record's expiry set by the same SET … PXAT command
+//	sesh:u:<user>  a set of the keys tied to <user> (sesh.UserIndex); it
+//	               expires with the longest-lived of them, and ByUser drops
+//	               members that have expired or moved to another user
+//
+// Expiry is kept by Redis to the millisecond (PXAT on write, PEXPIRETIME on
+// read) and checked again against the store's clock on every read. Reads,
+// writes and the compare-and-set (sesh.Swapper) are one round trip each; the
+// compare-and-set and the read are Lua scripts on the session's key alone,
+// so they run on one Cluster slot. Every command goes to a primary.
+//
+// Listing (sesh.Lister) walks the key space with SCAN — never KEYS — on every
+// primary of a Cluster, and touches only this store's prefix.
+//
+// # Opening by URL
+//
+// Importing the package registers these schemes with sesh.Open:
+//
+//	redis://[user:password@]host:port[/db][?prefix=app:sess:&…]   a single server
+//	rediss://…                                                  the same over TLS
+//	redis+cluster://host:port?addr=host2:port2&addr=…            a Cluster
+//	redis+sentinel://[:password@]host:port[,host:port…]/master[?db=N]  a Sentinel group
+//
+// Other query parameters are go-redis's own (dial_timeout, pool_size, …).
+// The store opened by URL owns its client and closes it in Close.
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sesh-go/sesh"
+)
+
+// DefaultPrefix is the key prefix when Options.Prefix is empty.
+const DefaultPrefix = "sesh:"
+
+// Options configures a Store. The zero value is usable.
+type Options struct {
+	// Prefix namespaces every key of the store; several stores (several
+	// applications) can share one Redis with different prefixes. Empty
+	// means DefaultPrefix. It may not contain '*', '?', '[' or '\\' (SCAN
+	// patterns) or whitespace.
+	Prefix string
+	// Now is the clock used to check expiry on read; nil means time.Now.
+	Now func() time.Time
+}
+
+// Store is a sesh.Store on Redis. It implements sesh.Toucher,
+// sesh.Swapper, sesh.Lister and sesh.UserIndex. It is safe for concurrent
+// use.
+type Store struct {
+	c      redis.UniversalClient
+	prefix string
+	now    func() time.Time
+	owns   bool // Close closes c
+}
+
+var (
+	_ sesh.Store     = (*Store)(nil)
+	_ sesh.Toucher   = (*Store)(nil)
+	_ sesh.Swapper   = (*Store)(nil)
+	_ sesh.Lister    = (*Store)(nil)
+	_ sesh.UserIndex = (*Store)(nil)
+)
+
+// New returns a Store over client. The caller keeps ownership of client:
+// Close does not close it.
+//
+// The client must have ContextTimeoutEnabled set (redis.Options,
+// redis.ClusterOptions, redis.FailoverOptions): without it go-redis ignores
+// a context's deadline and waits for its own read timeout, so a slow Redis
+// would hold every request past its deadline. New returns an error for such
+// a client rather than hang later.
+func New(client redis.UniversalClient, opts Options) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("redisstore: nil client")
+	}
+	if !contextTimeouts(client) {
+		return nil, errors.New("redisstore: the client ignores context deadlines: set ContextTimeoutEnabled: true in its options")
+	}
+	p := opts.Prefix
+	if p == "" {
+		p = DefaultPrefix
+	}
+	if strings.ContainsAny(p, "*?[]\\ \t\r\n") {
+		return nil, fmt.Errorf("redisstore: prefix %q contains a SCAN pattern character or whitespace", p)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{c: client, prefix: p, now: now}, nil
+}
+
+// contextTimeouts reports whether client honours context deadlines (true
+// for client types whose options it cannot read).
+func contextTimeouts(client redis.UniversalClient) bool {
+	switch c := client.(type) {
+	case *redis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.Ring:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return true
+}
+
+// Close closes the client if the store opened it (sesh.Open); otherwise it
+// does nothing.
+func (s *Store) Close() error {
+	if s.owns {
+		return s.c.Close()
+	}
+	return nil
+}
+
+// Client returns the client the store uses.
+func (s *Store) Client() redis.UniversalClient { return s.c }
+
+func (s *Store) sessionKey(key string) string { return s.prefix + "s:" + key }
+func (s *Store) userKey(user string) string   { return s.prefix + "u:" + user }
+
+// check validates key and ctx before any I/O.
+func check(ctx context.Context, key string) error {
+	if err := sesh.ValidateKey(key); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// wrap gives a driver error the package's prefix, keeping the context's
+// error visible to errors.Is even when the driver reports it otherwise.
+func wrap(ctx context.Context, op string, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("redisstore: %s: %w (%w)", op, cerr, err)
+	}
+	return fmt.Errorf("redisstore: %s: %w", op, err)
+}
+
+// newVersion returns a random version: positive, never 0, and with 62
+// random bits a key does not get one it held before in any practical
+// lifetime.
+func newVersion() int64 { return rand.Int64N(1<<62) + 1 }
+
+// encode builds the stored value.
+func encode(version int64, user string, data []byte) []byte {
+	b := make([]byte, 0, 24+len(user)+len(data))
+	b = strconv.AppendInt(b, version, 10)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, int64(len(user)), 10)
+	b = append(b, ':')
+	b = append(b, user...)
+	return append(b, data...)
+}
+
+// errBadValue reports a value under the store's prefix that it did not
+// write; it wraps sesh.ErrCorrupt.
+var errBadValue = fmt.Errorf("redisstore: malformed value: %w", sesh.ErrCorrupt)
+
+// decode parses a stored value. The returned Data is a fresh copy.
+func decode(v string) (sesh.Record, error) {
+	i := strings.IndexByte(v, ':')
+	if i <= 0 {
+		return sesh.Record{}, errBadValue
+	}
+	ver, err := strconv.ParseInt(v[:i], 10, 64)
+	if err != nil || ver <= 0 {
+		return sesh.Record{}, errBadValue
+	}
+	v = v[i+1:]
+	j := strings.IndexByte(v, ':')
+	if j <= 0 {
+		return sesh.Record{}, errBadValue
+	}
+	n, err := strconv.Atoi(v[:j])
+	if err != nil || n < 0 || n > len(v)-j-1 {
+		return sesh.Record{}, errBadValue
+	}
+	v = v[j+1:]
+	return sesh.Record{Version: ver, UserID: v[:n], Data: []byte(v[n:])}, nil
+}
+
+// getScript returns the value and its absolute expiry in milliseconds, or
+// nil when the key is absent.
+var getScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+return {v, redis.call('PEXPIRETIME', KEYS[1])}
+`)
+
+// swapScript: ARGV = expected version ("0": must be absent), new value,
+// expiry in Unix ms ("0": delete). Returns 1 done, 0 conflict, -1 absent.
+var swapScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if ARGV[1] == '0' then
+  if cur then return 0 end
+else
+  if not cur then return -1 end
+  if string.match(cur, '^(%d+):') ~= ARGV[1] then return 0 end
+end
+if ARGV[3] == '0' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
+end
+return 1
+`)
+
+// delScript deletes the key and returns the user ID it was tied to (or
+// false if it was absent), without sending the data back.
+var delScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+redis.call('DEL', KEYS[1])
+local n, rest = string.match(v, '^%d+:(%d+):(.*)$')
+if not n then return '' end
+return string.sub(rest, 1, tonumber(n))
+`)
+
+// parseGet turns getScript's reply into a record.
+func (s *Store) parseGet(res any, err error) (sesh.Record, error) {
+	if errors.Is(err, redis.Nil) {
+		return sesh.Record{}, sesh.ErrNotFound
+	}
+	if err != nil {
+		return sesh.Record{}, err
+	}
+	pair, ok := res.([]any)
+	if !ok || len(pair) != 2 {
+		return sesh.Record{}, errBadValue
+	}
+	v, ok1 := pair[0].(string)
+	ms, ok2 := pair[1].(int64)
+	if !ok1 || !ok2 {
+		return sesh.Record{}, errBadValue
+	}
+	if ms < 0 { // -1: no expiry. Only a foreign writer leaves one.
+		return sesh.Record{}, errBadValue
+	}
+	exp := time.UnixMilli(ms)
+	if !s.now().Before(exp) {
+		return sesh.Record{}, sesh.ErrNotFound
+	}
+	rec, err := decode(v)
+	if err != nil {
+		return sesh.Record{}, err
+	}
+	rec.Expires = exp
+	return rec, nil
+}
+
+// Get returns the record under key, or sesh.ErrNotFound if it is absent or
+// expired. A value under the prefix that this package did not write yields
+// an error wrapping sesh.ErrCorrupt.
+func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
+	if err := check(ctx, key); err != nil {
+		return sesh.Record{}, err
+	}
+	rec, err := s.parseGet(getScript.Run(ctx, s.c, []string{s.sessionKey(key)}).Result())
+	if err != nil && !errors.Is(err, sesh.ErrNotFound) && !errors.Is(err, sesh.ErrCorrupt) {
+		return sesh.Record{}, wrap(ctx, "get", err)
+	}
+	return rec, err
+}
+
+// expiryArg returns the PXAT argument for exp, or 0 if exp has passed.
+func (s *Store) expiryArg(exp time.Time) int64 {
+	if !s.now().Before(exp) {
+		return 0
+	}
+	return max(exp.UnixMilli(), 1)
+}
+
+// index adds key to the user's set in pipe and keeps the set alive as long
+// as its longest-lived member.
+func (s *Store) index(ctx context.Context, pipe redis.Pipeliner, key, user string, ms int64) {
+	if user == "" || ms == 0 {
+		return
+	}
+	uk := s.userKey(user)
+	pipe.SAdd(ctx, uk, key)
+	pipe.Do(ctx, "PEXPIREAT", uk, ms, "NX")
+	pipe.Do(ctx, "PEXPIREAT", uk, ms, "GT")
+}
+
+// Set inserts or replaces the record under key with a new version. A
+// record whose Expires has passed is deleted instead.
+func (s *Store) Set(ctx context.Context, key string, rec sesh.Record) error {
+	if err := check(ctx, key); err != nil {
+		return err
+	}
+	ms := s.expiryArg(rec.Expires)
+	if ms == 0 {
+		return s.Delete(ctx, key)
+	}
+	val := encode(newVersion(), rec.UserID, rec.Data)
+	_, err := s.c.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		pipe.Do(ctx, "SET", s.sessionKey(key), val, "PXAT", ms)
+		s.index(ctx, pipe, key, rec.UserID, ms)
+		return nil
+	})
+	if err != nil {
+		return wrap(ctx, "set", err)
+	}
+	return nil
+}
+
+// Swap is the compare-and-set of sesh.Swapper, atomic in one Lua script.
+func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, error) {
+	if err := check(ctx, key); err != nil {
+		return 0, err
+	}
+	if rec.Version < 0 {
+		return 0, fmt.Errorf("redisstore: swap: negative version %d: %w", rec.Version, sesh.ErrConflict)
+	}
+	ms := s.expiryArg(rec.Expires)
+	ver := newVersion()
+	args := []any{strconv.FormatInt(rec.Version, 10), encode(ver, rec.UserID, rec.Data), ms}
+	keys := []string{s.sessionKey(key)}
+	run := func(eval bool) (*redis.Cmd, error) {
+		var cmd *redis.Cmd
+		_, err := s.c.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+			if eval {
+				cmd = swapScript.Eval(ctx, pipe, keys, args...)
+			} else {
+				cmd = swapScript.EvalSha(ctx, pipe, keys, args...)
+			}
+			s.index(ctx, pipe, key, rec.UserID, ms)
+			return nil
+		})
+		return cmd, err
+	}
+	cmd, err := run(false)
+	if err != nil && redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+		cmd, err = run(true)
+	}
+	if err != nil {
+		if cmd != nil && cmd.Err() == nil {
+			err = nil // only the index update failed: the swap stands
+		} else {
+			return 0, wrap(ctx, "swap", err)
+		}
+	}
+	switch n, _ := cmd.Int64(); n {
+	case 1:
+		return ver, nil
+	case 0:
+		return 0, sesh.ErrConflict
+	case -1:
+		return 0, sesh.ErrNotFound
+	default:
+		return 0, fmt.Errorf("redisstore: swap: unexpected reply %v", cmd.Val())
+	}
+}
+
+// Touch moves the record's expiry without rewriting it (one PEXPIREAT).
+// It returns sesh.ErrNotFound if the key is absent or expired.
+func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error {
+	if err := check(ctx, key); err != nil {
+		return err
+	}
+	ms := s.expiryArg(expires)
+	if ms == 0 {
+		ms = 1 // in the past: Redis deletes the key
+	}
+	ok, err := s.c.PExpireAt(ctx, s.sessionKey(key), time.UnixMilli(ms)).Result()
+	if err != nil {
+		return wrap(ctx, "touch", err)
+	}
+	if !ok {
+		return sesh.ErrNotFound
+	}
+	return nil
+}
+
+// Delete removes the record and its entry in its user's set. An absent key
+// is not an error.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := check(ctx, key); err != nil {
+		return err
+	}
+	user, err := delScript.Run(ctx, s.c, []string{s.sessionKey(key)}).Text()
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return wrap(ctx, "delete", err)
+	}
+	if user != "" {
+		if err := s.c.SRem(ctx, s.userKey(user), key).Err(); err != nil {
+			return wrap(ctx, "delete", err)
+		}
+	}
+	return nil
+}
