@@ -1,10 +1,8 @@
 package redisstore
 
 import (
-	"context"
 	"io"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -37,9 +35,7 @@ func TestOpenURL(t *testing.T) {
 }
 
 func TestOpenURLErrors(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for raw, want := range map[string]string{
+	storetest.OpenErrors(t, map[string]string{
 		"redis://127.0.0.1:1/0":                      "127.0.0.1:1", // nothing listens: the error names the server
 		"redis://127.0.0.1:6379/0?bogus=1":           "bogus",       // go-redis rejects unknown options
 		"redis://127.0.0.1:6379/0?prefix=a*":         "prefix",      // a SCAN pattern character
@@ -48,15 +44,5 @@ func TestOpenURLErrors(t *testing.T) {
 		"redis+sentinel://127.0.0.1:26379/m?x=1":     "unknown",     // unknown parameter
 		"redis+sentinel://127.0.0.1:26379/m?db=-1":   "db",          // bad db
 		"redis://127.0.0.1:6379/notanumber":          "invalid",     // bad db
-	} {
-		st, err := sesh.Open(ctx, raw)
-		if err == nil {
-			st.(io.Closer).Close()
-			t.Errorf("Open(%q) succeeded", raw)
-			continue
-		}
-		if !strings.Contains(strings.ToLower(err.Error()), want) {
-			t.Errorf("Open(%q) = %v, want an error mentioning %q", raw, err, want)
-		}
-	}
+	})
 }

@@ -1,0 +1,93 @@
+package mysqlstore
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/sqlstore/sqltest"
+	"github.com/sesh-go/sesh/storetest"
+)
+
+// dsn returns SESH_MYSQL_DSN parsed (skip, or fail under
+// SESH_REQUIRE_SERVICES=1, when unset).
+func dsn(t *testing.T) *mysql.Config {
+	t.Helper()
+	cfg, err := mysql.ParseDSN(storetest.Service(t, "SESH_MYSQL_DSN"))
+	if err != nil {
+		t.Fatalf("SESH_MYSQL_DSN: %v", err)
+	}
+	return cfg
+}
+
+func openDB(t *testing.T, cfg *mysql.Config) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		storetest.Unavailable(t, "MySQL at SESH_MYSQL_DSN", err)
+	}
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	sqltest.Run(t, openDB(t, dsn(t)), New)
+}
+
+func TestFaults(t *testing.T) {
+	cfg := dsn(t)
+	openDB(t, cfg) // skips when the server is down
+	sqltest.Faults(t, cfg.Addr, func(t *testing.T, addr string) (*sql.DB, func()) {
+		c := cfg.Clone()
+		c.Addr = addr
+		c.Logger = mysql.Logger(quiet{}) // the cut connections are the point
+		conn, err := mysql.NewConnector(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := sql.OpenDB(conn)
+		return db, func() { db.Close() }
+	}, New)
+}
+
+type quiet struct{}
+
+func (quiet) Print(...any) {}
+
+func TestOpenURL(t *testing.T) {
+	cfg := dsn(t)
+	openDB(t, cfg)
+	u := &url.URL{Scheme: "mysql", Host: cfg.Addr, Path: "/" + cfg.DBName, RawQuery: "table=seshtest_url&cleanup=off&timeout=5s"}
+	if cfg.User != "" {
+		u.User = url.UserPassword(cfg.User, cfg.Passwd)
+	}
+	st, err := sesh.Open(t.Context(), u.String())
+	if err != nil {
+		t.Fatalf("Open(%s): %v", u.Redacted(), err)
+	}
+	s := st.(*Store)
+	defer func() { s.DropTable(context.Background()); st.(io.Closer).Close() }()
+	if err := st.Set(t.Context(), "k", sesh.Record{Data: []byte("x"), Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Table() != "`seshtest_url`" {
+		t.Fatalf("table %s", s.Table())
+	}
+	storetest.OpenErrors(t, map[string]string{
+		"mysql://root@127.0.0.1:3306":                "database",
+		"mysql://root@127.0.0.1:3306/test?bogus=1":   "bogus",
+		"mysql://root@127.0.0.1:3306/test?table=a-b": "identifier",
+		"mysql://root@127.0.0.1:3306/test?table=a;b": "malformed",
+		"mysql://root@127.0.0.1:1/test?timeout=1s":   "127.0.0.1:1",
+	})
+}

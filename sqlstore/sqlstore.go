@@ -1,0 +1,413 @@
+// Package sqlstore is a sesh.Store over database/sql, shared by the SQL
+// store modules (pgstore, mysqlstore, sqlitestore), which add their driver
+// and register their URL scheme. It depends on the standard library only.
+//
+// # Schema
+//
+// One table (default name "sessions", configurable, optionally
+// schema-qualified), created by CreateTable if missing. For PostgreSQL:
+//
+//	CREATE TABLE IF NOT EXISTS sessions (
+//		id      TEXT PRIMARY KEY,
+//		data    BYTEA NOT NULL,
+//		expires BIGINT NOT NULL,          -- Unix microseconds
+//		version BIGINT NOT NULL,          -- compare-and-set (sesh.Swapper)
+//		user_id TEXT NOT NULL DEFAULT ''  -- sesh.UserIndex
+//	);
+//	CREATE INDEX IF NOT EXISTS sessions_expires_idx ON sessions (expires);
+//	CREATE INDEX IF NOT EXISTS sessions_user_idx ON sessions (user_id) WHERE user_id <> '';
+//
+// MySQL uses VARBINARY for id and user_id (byte-exact comparison) and
+// MEDIUMBLOB for data; SQLite uses TEXT, BLOB and INTEGER. The exact
+// statements are Dialect.Schema.
+//
+// Expiry is an integer of Unix microseconds rather than a timestamp type:
+// it is exact, free of time-zone settings, and the same on every engine.
+// Every read filters expired rows; a background goroutine deletes them in
+// batches and stops when the store is closed.
+//
+// Each write is one statement; the compare-and-set is an UPDATE … WHERE
+// version = ? (or an insert that leaves an existing row alone), so no
+// transaction is held across a round trip. Versions are random 62-bit
+// numbers: a deleted and re-created key does not reuse one.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/sesh-go/sesh"
+)
+
+// Defaults for Options.
+const (
+	DefaultTable           = "sessions"
+	DefaultCleanupInterval = 5 * time.Minute
+	DefaultCleanupBatch    = 1000
+	// MaxUserIDLen is the longest Record.UserID the SQL stores keep (the
+	// MySQL column is VARBINARY(255)); a longer one is an error at Set.
+	MaxUserIDLen = 255
+)
+
+// Options configures a Store. The zero value is usable.
+type Options struct {
+	// Table is the table name, "name" or "schema.name", made of plain
+	// identifiers. Empty means DefaultTable.
+	Table string
+	// CleanupInterval is how often expired rows are deleted in the
+	// background. Zero means DefaultCleanupInterval; negative disables the
+	// goroutine (call Cleanup yourself, or rely on reads filtering expired
+	// rows).
+	CleanupInterval time.Duration
+	// CleanupBatch is the most rows one DELETE removes, so that cleanup
+	// never holds long locks. Zero means DefaultCleanupBatch.
+	CleanupBatch int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// OnCleanupError, if set, receives errors of the background cleanup.
+	OnCleanupError func(error)
+}
+
+// Store is a sesh.Store in one SQL table. It implements sesh.Toucher,
+// sesh.Swapper, sesh.Lister and sesh.UserIndex, and is safe for concurrent
+// use.
+type Store struct {
+	db    *sql.DB
+	d     Dialect
+	table string
+	bare  string
+	now   func() time.Time
+	batch int
+	q     queries
+
+	stop      context.CancelFunc
+	done      chan struct{}
+	closeOnce sync.Once
+	onClose   func() error // closes what the store opened (by URL)
+}
+
+var (
+	_ sesh.Store     = (*Store)(nil)
+	_ sesh.Toucher   = (*Store)(nil)
+	_ sesh.Swapper   = (*Store)(nil)
+	_ sesh.Lister    = (*Store)(nil)
+	_ sesh.UserIndex = (*Store)(nil)
+)
+
+type queries struct {
+	get, upsert, insertIfAbsent, deleteExpiredKey, swap, touch, exists,
+	del, rangePage, count, clear, byUser, cleanup string
+}
+
+const cols = `id, data, expires, version, user_id`
+
+// New returns a Store over db in dialect d. It does not create the table
+// (see CreateTable) and does not close db on Close unless opened by a
+// store module's URL. The background cleanup starts now.
+func New(db *sql.DB, d Dialect, opts Options) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("sqlstore: nil *sql.DB")
+	}
+	if d.Quote == nil || d.Schema == nil || d.Upsert == "" || d.InsertIfAbsent == "" || d.DeleteExpired == "" {
+		return nil, fmt.Errorf("sqlstore: dialect %q is incomplete", d.Name)
+	}
+	name := opts.Table
+	if name == "" {
+		name = DefaultTable
+	}
+	table, bare, err := d.qualified(name)
+	if err != nil {
+		return nil, err
+	}
+	if opts.CleanupBatch < 0 {
+		return nil, fmt.Errorf("sqlstore: negative CleanupBatch %d", opts.CleanupBatch)
+	}
+	s := &Store{db: db, d: d, table: table, bare: bare, now: opts.Now, batch: opts.CleanupBatch}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.batch == 0 {
+		s.batch = DefaultCleanupBatch
+	}
+	t := table
+	s.q = queries{
+		get:              `SELECT data, expires, version, user_id FROM ` + t + ` WHERE id = ? AND expires > ?`,
+		upsert:           `INSERT INTO ` + t + ` (` + cols + `) VALUES (?, ?, ?, ?, ?) ` + d.Upsert,
+		insertIfAbsent:   `INSERT INTO ` + t + ` (` + cols + `) VALUES (?, ?, ?, ?, ?) ` + d.InsertIfAbsent,
+		deleteExpiredKey: `DELETE FROM ` + t + ` WHERE id = ? AND expires <= ?`,
+		swap:             `UPDATE ` + t + ` SET data = ?, expires = ?, version = ?, user_id = ? WHERE id = ? AND version = ? AND expires > ?`,
+		touch:            `UPDATE ` + t + ` SET expires = ? WHERE id = ? AND expires > ?`,
+		exists:           `SELECT 1 FROM ` + t + ` WHERE id = ? AND expires > ?`,
+		del:              `DELETE FROM ` + t + ` WHERE id = ?`,
+		rangePage:        `SELECT ` + cols + ` FROM ` + t + ` WHERE id > ? AND expires > ? ORDER BY id LIMIT ?`,
+		count:            `SELECT COUNT(*) FROM ` + t + ` WHERE expires > ?`,
+		clear:            `DELETE FROM ` + t,
+		byUser:           `SELECT ` + cols + ` FROM ` + t + ` WHERE user_id = ? AND expires > ?`,
+		cleanup:          fmt.Sprintf(d.DeleteExpired, t),
+	}
+	for _, p := range []*string{&s.q.get, &s.q.upsert, &s.q.insertIfAbsent, &s.q.deleteExpiredKey, &s.q.swap,
+		&s.q.touch, &s.q.exists, &s.q.del, &s.q.rangePage, &s.q.count, &s.q.clear, &s.q.byUser, &s.q.cleanup} {
+		*p = d.bind(*p)
+	}
+	every := opts.CleanupInterval
+	if every == 0 {
+		every = DefaultCleanupInterval
+	}
+	s.done = make(chan struct{})
+	if every < 0 {
+		close(s.done)
+		s.stop = func() {}
+		return s, nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	go s.cleanupLoop(ctx, every, opts.OnCleanupError)
+	return s, nil
+}
+
+// SetCloser makes Close also call fn, after the cleanup goroutine has
+// stopped: store modules use it to close a pool they opened by URL.
+func (s *Store) SetCloser(fn func() error) { s.onClose = fn }
+
+// Close stops the background cleanup and waits for it. It closes the
+// database only if the store opened it. Close is idempotent.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.stop()
+		<-s.done
+		if s.onClose != nil {
+			err = s.onClose()
+		}
+	})
+	return err
+}
+
+// DB returns the database the store uses.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Table returns the quoted table name.
+func (s *Store) Table() string { return s.table }
+
+// CreateTable creates the table and its indexes if they are missing (the
+// statements of Dialect.Schema).
+func (s *Store) CreateTable(ctx context.Context) error {
+	for _, stmt := range s.d.Schema(s.table, s.bare) {
+		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
+			return s.wrap(ctx, "create table", err)
+		}
+	}
+	return nil
+}
+
+// DropTable drops the table. Tests use it; applications rarely should.
+func (s *Store) DropTable(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `DROP TABLE IF EXISTS `+s.table); err != nil {
+		return s.wrap(ctx, "drop table", err)
+	}
+	return nil
+}
+
+func (s *Store) wrap(ctx context.Context, op string, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("sqlstore(%s): %s: %w (%w)", s.d.Name, op, cerr, err)
+	}
+	return fmt.Errorf("sqlstore(%s): %s: %w", s.d.Name, op, err)
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func (s *Store) nowMicros() int64 { return s.now().UnixMicro() }
+
+// check validates key and ctx before any I/O.
+func check(ctx context.Context, key string) error {
+	if err := sesh.ValidateKey(key); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+func checkUser(u string) error {
+	if len(u) > MaxUserIDLen {
+		return fmt.Errorf("sqlstore: user ID of %d bytes: the SQL stores keep at most %d", len(u), MaxUserIDLen)
+	}
+	return nil
+}
+
+func newVersion() int64 { return rand.Int64N(1<<62) + 1 }
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// Get returns the record under key, or sesh.ErrNotFound if it is absent or
+// expired.
+func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
+	if err := check(ctx, key); err != nil {
+		return sesh.Record{}, err
+	}
+	var rec sesh.Record
+	var exp int64
+	err := s.db.QueryRowContext(ctx, s.q.get, key, s.nowMicros()).Scan(&rec.Data, &exp, &rec.Version, &rec.UserID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sesh.Record{}, sesh.ErrNotFound
+	}
+	if err != nil {
+		return sesh.Record{}, s.wrap(ctx, "get", err)
+	}
+	rec.Expires = time.UnixMicro(exp)
+	if rec.Data == nil {
+		rec.Data = []byte{}
+	}
+	return rec, nil
+}
+
+// Set inserts or replaces the record under key, with a new version. A
+// record whose Expires has passed is deleted instead.
+func (s *Store) Set(ctx context.Context, key string, rec sesh.Record) error {
+	if err := check(ctx, key); err != nil {
+		return err
+	}
+	if err := checkUser(rec.UserID); err != nil {
+		return err
+	}
+	if !s.now().Before(rec.Expires) {
+		return s.Delete(ctx, key)
+	}
+	_, err := s.db.ExecContext(ctx, s.q.upsert, key, nonNil(rec.Data), micros(rec.Expires), newVersion(), rec.UserID)
+	if err != nil {
+		return s.wrap(ctx, "set", err)
+	}
+	return nil
+}
+
+// Swap is the compare-and-set of sesh.Swapper.
+func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, error) {
+	if err := check(ctx, key); err != nil {
+		return 0, err
+	}
+	if err := checkUser(rec.UserID); err != nil {
+		return 0, err
+	}
+	now := s.nowMicros()
+	ver := newVersion()
+	if rec.Version == 0 {
+		// Absent or expired: clear an expired row, then insert unless a
+		// live row is there (one statement, atomic on the primary key).
+		if _, err := s.db.ExecContext(ctx, s.q.deleteExpiredKey, key, now); err != nil {
+			return 0, s.wrap(ctx, "swap", err)
+		}
+		if !s.now().Before(rec.Expires) {
+			// An already-expired record is as good as deleted; it still
+			// loses to a live one.
+			if _, err := s.Get(ctx, key); err == nil {
+				return 0, sesh.ErrConflict
+			} else if !errors.Is(err, sesh.ErrNotFound) {
+				return 0, err
+			}
+			return ver, nil
+		}
+		res, err := s.db.ExecContext(ctx, s.q.insertIfAbsent, key, nonNil(rec.Data), micros(rec.Expires), ver, rec.UserID)
+		if err != nil {
+			return 0, s.wrap(ctx, "swap", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return 0, s.wrap(ctx, "swap", err)
+		} else if n == 0 {
+			return 0, sesh.ErrConflict
+		}
+		return ver, nil
+	}
+	res, err := s.db.ExecContext(ctx, s.q.swap, nonNil(rec.Data), micros(rec.Expires), ver, rec.UserID, key, rec.Version, now)
+	if err != nil {
+		return 0, s.wrap(ctx, "swap", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.wrap(ctx, "swap", err)
+	}
+	if n == 1 {
+		return ver, nil
+	}
+	// Lost: tell absent from another version.
+	if ok, err := s.exists(ctx, key, now); err != nil {
+		return 0, err
+	} else if !ok {
+		return 0, sesh.ErrNotFound
+	}
+	return 0, sesh.ErrConflict
+}
+
+func (s *Store) exists(ctx context.Context, key string, now int64) (bool, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, s.q.exists, key, now).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, s.wrap(ctx, "exists", err)
+	}
+	return true, nil
+}
+
+// Touch moves the record's expiry without rewriting its data or version.
+// It returns sesh.ErrNotFound if the key is absent or expired.
+func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error {
+	if err := check(ctx, key); err != nil {
+		return err
+	}
+	now := s.nowMicros()
+	res, err := s.db.ExecContext(ctx, s.q.touch, micros(expires), key, now)
+	if err != nil {
+		return s.wrap(ctx, "touch", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.wrap(ctx, "touch", err)
+	}
+	if n == 0 {
+		// MySQL counts a row whose value did not change as unaffected.
+		if ok, err := s.exists(ctx, key, now); err != nil {
+			return err
+		} else if !ok {
+			return sesh.ErrNotFound
+		}
+	}
+	return nil
+}
+
+// Delete removes the record under key. An absent key is not an error.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := check(ctx, key); err != nil {
+		return err
+	}
+	if _, err := s.db.ExecContext(ctx, s.q.del, key); err != nil {
+		return s.wrap(ctx, "delete", err)
+	}
+	return nil
+}
+
+// Open is what a store module's URL scheme does once it has a pool: it
+// builds the store, makes Close call closeDB, and creates the table if
+// it is missing. On any error it calls closeDB itself.
+func Open(ctx context.Context, db *sql.DB, d Dialect, opts Options, closeDB func() error) (*Store, error) {
+	st, err := New(db, d, opts)
+	if err != nil {
+		closeDB()
+		return nil, err
+	}
+	st.SetCloser(closeDB)
+	if err := st.CreateTable(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
