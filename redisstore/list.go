@@ -86,21 +86,13 @@ func (s *Store) scan(ctx context.Context, pattern string, batch func(ctx context
 // getMany reads the records under the given full Redis keys in one
 // pipeline. Absent, expired and malformed values are left out.
 func (s *Store) getMany(ctx context.Context, c redis.Cmdable, full []string) ([]sesh.Record, []bool, error) {
-	cmds := make([]*redis.Cmd, len(full))
+	cmds := make([]*redis.StringCmd, len(full))
 	_, err := c.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		for i, k := range full {
-			cmds[i] = getScript.EvalSha(ctx, pipe, []string{k})
+			cmds[i] = pipe.Get(ctx, k)
 		}
 		return nil
 	})
-	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-		_, err = c.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-			for i, k := range full {
-				cmds[i] = getScript.Eval(ctx, pipe, []string{k})
-			}
-			return nil
-		})
-	}
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, nil, err
 	}

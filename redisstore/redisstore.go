@@ -6,17 +6,19 @@
 //
 // With the default prefix "sesh:":
 //
-//	sesh:s:<key>   a string: "<version>:<len(userID)>:<userID><data>", with
-//	               the record's expiry set by the same SET … PXAT command
+//	sesh:s:<key>   a string: "<version>:<expires>:<len(userID)>:<userID><data>"
+//	               (expires in Unix milliseconds), whose Redis expiry is set
+//	               to the same instant by the same SET … PXAT command
 //	sesh:u:<user>  a set of the keys tied to <user> (sesh.UserIndex); it
 //	               expires with the longest-lived of them, and ByUser drops
 //	               members that have expired or moved to another user
 //
-// Expiry is kept by Redis to the millisecond (PXAT on write, PEXPIRETIME on
-// read) and checked again against the store's clock on every read. Reads,
-// writes and the compare-and-set (sesh.Swapper) are one round trip each; the
-// compare-and-set and the read are Lua scripts on the session's key alone,
-// so they run on one Cluster slot. Every command goes to a primary.
+// Expiry is kept by Redis to the millisecond (PXAT) and checked again
+// against the store's clock on every read. A read is one plain GET; a write
+// is one SET (plus the user set, pipelined in the same round trip); the
+// compare-and-set (sesh.Swapper) and Touch are Lua scripts on the session's
+// key alone, so they run on one Cluster slot. Every command goes to a
+// primary.
 //
 // Listing (sesh.Lister) walks the key space with SCAN — never KEYS — on every
 // primary of a Cluster, and touches only this store's prefix.
@@ -160,9 +162,11 @@ func wrap(ctx context.Context, op string, err error) error {
 func newVersion() int64 { return rand.Int64N(1<<62) + 1 }
 
 // encode builds the stored value.
-func encode(version int64, user string, data []byte) []byte {
-	b := make([]byte, 0, 24+len(user)+len(data))
+func encode(version, expiresMs int64, user string, data []byte) []byte {
+	b := make([]byte, 0, 48+len(user)+len(data))
 	b = strconv.AppendInt(b, version, 10)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, expiresMs, 10)
 	b = append(b, ':')
 	b = strconv.AppendInt(b, int64(len(user)), 10)
 	b = append(b, ':')
@@ -185,6 +189,15 @@ func decode(v string) (sesh.Record, error) {
 		return sesh.Record{}, errBadValue
 	}
 	v = v[i+1:]
+	i = strings.IndexByte(v, ':')
+	if i <= 0 {
+		return sesh.Record{}, errBadValue
+	}
+	ms, err := strconv.ParseInt(v[:i], 10, 64)
+	if err != nil || ms <= 0 {
+		return sesh.Record{}, errBadValue
+	}
+	v = v[i+1:]
 	j := strings.IndexByte(v, ':')
 	if j <= 0 {
 		return sesh.Record{}, errBadValue
@@ -194,16 +207,8 @@ func decode(v string) (sesh.Record, error) {
 		return sesh.Record{}, errBadValue
 	}
 	v = v[j+1:]
-	return sesh.Record{Version: ver, UserID: v[:n], Data: []byte(v[n:])}, nil
+	return sesh.Record{Version: ver, Expires: time.UnixMilli(ms), UserID: v[:n], Data: []byte(v[n:])}, nil
 }
-
-// getScript returns the value and its absolute expiry in milliseconds, or
-// nil when the key is absent.
-var getScript = redis.NewScript(`
-local v = redis.call('GET', KEYS[1])
-if not v then return false end
-return {v, redis.call('PEXPIRETIME', KEYS[1])}
-`)
 
 // swapScript: ARGV = expected version ("0": must be absent), new value,
 // expiry in Unix ms ("0": delete). Returns 1 done, 0 conflict, -1 absent.
@@ -223,46 +228,48 @@ end
 return 1
 `)
 
+// touchScript rewrites the expiry in the value's header and the key's
+// Redis expiry; ARGV[1] is Unix ms ("0": delete). Returns 1 done, 0
+// absent, -1 not a value of this package.
+var touchScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+local ver, rest = string.match(cur, '^(%d+):%d+:(.*)$')
+if not ver then return -1 end
+if ARGV[1] == '0' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], ver .. ':' .. ARGV[1] .. ':' .. rest, 'PXAT', ARGV[1])
+end
+return 1
+`)
+
 // delScript deletes the key and returns the user ID it was tied to (or
 // false if it was absent), without sending the data back.
 var delScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if not v then return false end
 redis.call('DEL', KEYS[1])
-local n, rest = string.match(v, '^%d+:(%d+):(.*)$')
+local n, rest = string.match(v, '^%d+:%d+:(%d+):(.*)$')
 if not n then return '' end
 return string.sub(rest, 1, tonumber(n))
 `)
 
-// parseGet turns getScript's reply into a record.
-func (s *Store) parseGet(res any, err error) (sesh.Record, error) {
+// parseGet turns a GET reply into a record.
+func (s *Store) parseGet(v string, err error) (sesh.Record, error) {
 	if errors.Is(err, redis.Nil) {
 		return sesh.Record{}, sesh.ErrNotFound
 	}
 	if err != nil {
 		return sesh.Record{}, err
 	}
-	pair, ok := res.([]any)
-	if !ok || len(pair) != 2 {
-		return sesh.Record{}, errBadValue
-	}
-	v, ok1 := pair[0].(string)
-	ms, ok2 := pair[1].(int64)
-	if !ok1 || !ok2 {
-		return sesh.Record{}, errBadValue
-	}
-	if ms < 0 { // -1: no expiry. Only a foreign writer leaves one.
-		return sesh.Record{}, errBadValue
-	}
-	exp := time.UnixMilli(ms)
-	if !s.now().Before(exp) {
-		return sesh.Record{}, sesh.ErrNotFound
-	}
 	rec, err := decode(v)
 	if err != nil {
 		return sesh.Record{}, err
 	}
-	rec.Expires = exp
+	if !s.now().Before(rec.Expires) {
+		return sesh.Record{}, sesh.ErrNotFound
+	}
 	return rec, nil
 }
 
@@ -273,7 +280,7 @@ func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
 	if err := check(ctx, key); err != nil {
 		return sesh.Record{}, err
 	}
-	rec, err := s.parseGet(getScript.Run(ctx, s.c, []string{s.sessionKey(key)}).Result())
+	rec, err := s.parseGet(s.c.Get(ctx, s.sessionKey(key)).Result())
 	if err != nil && !errors.Is(err, sesh.ErrNotFound) && !errors.Is(err, sesh.ErrCorrupt) {
 		return sesh.Record{}, wrap(ctx, "get", err)
 	}
@@ -310,7 +317,7 @@ func (s *Store) Set(ctx context.Context, key string, rec sesh.Record) error {
 	if ms == 0 {
 		return s.Delete(ctx, key)
 	}
-	val := encode(newVersion(), rec.UserID, rec.Data)
+	val := encode(newVersion(), ms, rec.UserID, rec.Data)
 	_, err := s.c.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		pipe.Do(ctx, "SET", s.sessionKey(key), val, "PXAT", ms)
 		s.index(ctx, pipe, key, rec.UserID, ms)
@@ -332,7 +339,7 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 	}
 	ms := s.expiryArg(rec.Expires)
 	ver := newVersion()
-	args := []any{strconv.FormatInt(rec.Version, 10), encode(ver, rec.UserID, rec.Data), ms}
+	args := []any{strconv.FormatInt(rec.Version, 10), encode(ver, max(ms, 1), rec.UserID, rec.Data), ms}
 	keys := []string{s.sessionKey(key)}
 	run := func(eval bool) (*redis.Cmd, error) {
 		var cmd *redis.Cmd
@@ -370,24 +377,25 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 	}
 }
 
-// Touch moves the record's expiry without rewriting it (one PEXPIREAT).
-// It returns sesh.ErrNotFound if the key is absent or expired.
+// Touch moves the record's expiry (in its header and in Redis) without
+// changing its data or version, in one Lua script. It returns
+// sesh.ErrNotFound if the key is absent or expired.
 func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error {
 	if err := check(ctx, key); err != nil {
 		return err
 	}
-	ms := s.expiryArg(expires)
-	if ms == 0 {
-		ms = 1 // in the past: Redis deletes the key
-	}
-	ok, err := s.c.PExpireAt(ctx, s.sessionKey(key), time.UnixMilli(ms)).Result()
+	n, err := touchScript.Run(ctx, s.c, []string{s.sessionKey(key)}, s.expiryArg(expires)).Int64()
 	if err != nil {
 		return wrap(ctx, "touch", err)
 	}
-	if !ok {
+	switch n {
+	case 1:
+		return nil
+	case 0:
 		return sesh.ErrNotFound
+	default:
+		return errBadValue
 	}
-	return nil
 }
 
 // Delete removes the record and its entry in its user's set. An absent key

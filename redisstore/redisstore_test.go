@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -78,7 +79,7 @@ func TestPrefixIsolationAndLayout(t *testing.T) {
 	}
 	// The documented layout: value and expiry in one key, user set beside it.
 	v, err := c.Get(ctx, p+"a:s:k").Result()
-	if err != nil || !strings.HasSuffix(v, ":5:alicehello") {
+	if err != nil || v != fmt.Sprintf("%s:%d:5:alicehello", strings.SplitN(v, ":", 2)[0], exp.UnixMilli()) {
 		t.Fatalf("stored value %q, %v", v, err)
 	}
 	at, err := c.PExpireTime(ctx, p+"a:s:k").Result()
@@ -134,7 +135,9 @@ func TestForeignValueIsCorrupt(t *testing.T) {
 	c := client(t)
 	ctx := t.Context()
 	st := factory(c)(t).(*Store)
-	for i, v := range []string{"garbage", "12:", "12:99:short", "0:0:", "-1:0:x", ":0:x"} {
+	future := strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)
+	for i, v := range []string{"garbage", "12:", "12:" + future + ":99:short", "0:" + future + ":0:", "-1:" + future + ":0:x",
+		":" + future + ":0:x", "5:0:data", "5:x:0:data", "5:" + future + ":data"} {
 		k := fmt.Sprintf("k%d", i)
 		if err := c.Set(ctx, st.sessionKey(k), v, time.Hour).Err(); err != nil {
 			t.Fatal(err)
@@ -143,11 +146,11 @@ func TestForeignValueIsCorrupt(t *testing.T) {
 			t.Errorf("Get over %q = %v, want ErrCorrupt", v, err)
 		}
 	}
-	if err := c.Set(ctx, st.sessionKey("noexp"), "5:0:data", 0).Err(); err != nil {
+	if err := c.Set(ctx, st.sessionKey("k0"), "garbage", time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Get(ctx, "noexp"); !errors.Is(err, sesh.ErrCorrupt) {
-		t.Errorf("Get of a value without expiry = %v, want ErrCorrupt", err)
+	if err := st.Touch(ctx, "k0", time.Now().Add(time.Hour)); !errors.Is(err, sesh.ErrCorrupt) {
+		t.Errorf("Touch over garbage = %v, want ErrCorrupt", err)
 	}
 }
 
@@ -196,8 +199,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 func TestDecodeRoundTrip(t *testing.T) {
 	for _, user := range []string{"", "alice", "a:b:c", "ü"} {
 		for _, data := range [][]byte{nil, []byte("x"), []byte("1:2:3"), {0, 255, ':'}} {
-			rec, err := decode(string(encode(42, user, data)))
-			if err != nil || rec.Version != 42 || rec.UserID != user || string(rec.Data) != string(data) {
+			rec, err := decode(string(encode(42, 1700000000123, user, data)))
+			if err != nil || rec.Version != 42 || rec.Expires.UnixMilli() != 1700000000123 || rec.UserID != user || string(rec.Data) != string(data) {
 				t.Fatalf("round trip of (%q, %q) = %+v, %v", user, data, rec, err)
 			}
 		}
@@ -205,10 +208,11 @@ func TestDecodeRoundTrip(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	f.Add("1:0:")
-	f.Add("42:5:alicedata")
-	f.Add("9:99:x")
-	f.Add("-1:0:")
+	f.Add("1:1:0:")
+	f.Add("42:1700000000123:5:alicedata")
+	f.Add("9:1:99:x")
+	f.Add("-1:1:0:")
+	f.Add("1:-5:0:")
 	f.Fuzz(func(t *testing.T, v string) {
 		rec, err := decode(v)
 		if err != nil {
@@ -220,7 +224,7 @@ func FuzzDecode(f *testing.F) {
 		if rec.Version <= 0 {
 			t.Fatalf("accepted version %d", rec.Version)
 		}
-		if again := string(encode(rec.Version, rec.UserID, rec.Data)); len(again) > len(v) {
+		if again := string(encode(rec.Version, rec.Expires.UnixMilli(), rec.UserID, rec.Data)); len(again) > len(v) {
 			t.Fatalf("re-encoding grew: %q -> %q", v, again)
 		}
 	})

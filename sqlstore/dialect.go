@@ -26,6 +26,13 @@ type Dialect struct {
 	// InsertIfAbsent is the clause after INSERT … VALUES (…) that leaves
 	// an existing row alone and affects no row.
 	InsertIfAbsent string
+	// ReplaceExpired, if not empty, is the clause after INSERT … VALUES
+	// (…) that inserts, or replaces a row only if it has expired
+	// (placeholder: the current time; %s is the quoted table), affecting
+	// no row when a live one is there: a new session in one statement.
+	// Without it the store deletes the expired row first, then inserts
+	// with InsertIfAbsent.
+	ReplaceExpired string
 	// DeleteExpired deletes at most ? expired rows (placeholders: the
 	// current time, the batch size); %s is the quoted table.
 	DeleteExpired string
@@ -54,6 +61,7 @@ var Postgres = Dialect{
 	},
 	Upsert:         `ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires = excluded.expires, version = excluded.version, user_id = excluded.user_id`,
 	InsertIfAbsent: `ON CONFLICT (id) DO NOTHING`,
+	ReplaceExpired: `ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires = excluded.expires, version = excluded.version, user_id = excluded.user_id WHERE %[1]s.expires <= ?`,
 	DeleteExpired:  `DELETE FROM %[1]s WHERE id IN (SELECT id FROM %[1]s WHERE expires <= ? LIMIT ?)`,
 }
 
@@ -100,6 +108,7 @@ var SQLite = Dialect{
 	},
 	Upsert:         Postgres.Upsert,
 	InsertIfAbsent: Postgres.InsertIfAbsent,
+	ReplaceExpired: Postgres.ReplaceExpired,
 	DeleteExpired:  Postgres.DeleteExpired,
 }
 

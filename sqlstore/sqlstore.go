@@ -100,7 +100,7 @@ var (
 )
 
 type queries struct {
-	get, upsert, insertIfAbsent, deleteExpiredKey, swap, touch, exists,
+	get, upsert, insertIfAbsent, replaceExpired, deleteExpiredKey, swap, touch, exists,
 	del, rangePage, count, clear, byUser, cleanup string
 }
 
@@ -139,6 +139,7 @@ func New(db *sql.DB, d Dialect, opts Options) (*Store, error) {
 		get:              `SELECT data, expires, version, user_id FROM ` + t + ` WHERE id = ? AND expires > ?`,
 		upsert:           `INSERT INTO ` + t + ` (` + cols + `) VALUES (?, ?, ?, ?, ?) ` + d.Upsert,
 		insertIfAbsent:   `INSERT INTO ` + t + ` (` + cols + `) VALUES (?, ?, ?, ?, ?) ` + d.InsertIfAbsent,
+		replaceExpired:   "",
 		deleteExpiredKey: `DELETE FROM ` + t + ` WHERE id = ? AND expires <= ?`,
 		swap:             `UPDATE ` + t + ` SET data = ?, expires = ?, version = ?, user_id = ? WHERE id = ? AND version = ? AND expires > ?`,
 		touch:            `UPDATE ` + t + ` SET expires = ? WHERE id = ? AND expires > ?`,
@@ -150,7 +151,10 @@ func New(db *sql.DB, d Dialect, opts Options) (*Store, error) {
 		byUser:           `SELECT ` + cols + ` FROM ` + t + ` WHERE user_id = ? AND expires > ?`,
 		cleanup:          fmt.Sprintf(d.DeleteExpired, t),
 	}
-	for _, p := range []*string{&s.q.get, &s.q.upsert, &s.q.insertIfAbsent, &s.q.deleteExpiredKey, &s.q.swap,
+	if d.ReplaceExpired != "" {
+		s.q.replaceExpired = `INSERT INTO ` + t + ` (` + cols + `) VALUES (?, ?, ?, ?, ?) ` + fmt.Sprintf(d.ReplaceExpired, t)
+	}
+	for _, p := range []*string{&s.q.get, &s.q.upsert, &s.q.insertIfAbsent, &s.q.replaceExpired, &s.q.deleteExpiredKey, &s.q.swap,
 		&s.q.touch, &s.q.exists, &s.q.del, &s.q.rangePage, &s.q.count, &s.q.clear, &s.q.byUser, &s.q.cleanup} {
 		*p = d.bind(*p)
 	}
@@ -299,6 +303,19 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 	}
 	now := s.nowMicros()
 	ver := newVersion()
+	if rec.Version == 0 && s.q.replaceExpired != "" && s.now().Before(rec.Expires) {
+		// One statement: insert, or replace an expired row, or nothing.
+		res, err := s.db.ExecContext(ctx, s.q.replaceExpired, key, nonNil(rec.Data), micros(rec.Expires), ver, rec.UserID, now)
+		if err != nil {
+			return 0, s.wrap(ctx, "swap", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return 0, s.wrap(ctx, "swap", err)
+		} else if n == 0 {
+			return 0, sesh.ErrConflict
+		}
+		return ver, nil
+	}
 	if rec.Version == 0 {
 		// Absent or expired: clear an expired row, then insert unless a
 		// live row is there (one statement, atomic on the primary key).
