@@ -140,6 +140,14 @@ type jsonData struct {
 
 // Decode parses src into d, replacing its content.
 func (JSONCodec) Decode(src []byte, d *Data) error {
+	if decodeFast(src, d) {
+		return nil
+	}
+	return decodeSlow(src, d)
+}
+
+// decodeSlow is the reference decoder: encoding/json, strict.
+func decodeSlow(src []byte, d *Data) error {
 	var j jsonData
 	dec := json.NewDecoder(bytes.NewReader(src))
 	dec.DisallowUnknownFields()

@@ -347,4 +347,3 @@ func BenchmarkSession(b *testing.B) {
 		})
 	}
 }
-

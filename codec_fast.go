@@ -1,0 +1,228 @@
+package sesh
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// decodeFast parses the exact form JSONCodec.Encode writes — no
+// whitespace, the one-letter member names, strings without escapes or
+// non-ASCII bytes, integers without exponents — and reports false for
+// anything else, which Decode then hands to encoding/json. On every input
+// it accepts it yields what encoding/json would (FuzzJSONCodecDecode checks
+// this). It makes one copy of src; values are slices of that copy.
+func decodeFast(src []byte, d *Data) bool {
+	p := fastParser{b: append([]byte(nil), src...)}
+	var out Data
+	if !p.eat('{') {
+		return false
+	}
+	if p.eat('}') {
+		*d = out
+		return p.i == len(p.b)
+	}
+	var seen [128]bool
+	for {
+		if !p.eat('"') || p.i+2 >= len(p.b) || p.b[p.i+1] != '"' || p.b[p.i+2] != ':' {
+			return false
+		}
+		k := p.b[p.i]
+		if k >= 128 || seen[k] {
+			return false
+		}
+		seen[k] = true
+		p.i += 3
+		var ok bool
+		switch k {
+		case 'c', 's', 'p':
+			var n int64
+			if n, ok = p.int(); !ok {
+				return false
+			}
+			switch k {
+			case 'c':
+				if n != 0 {
+					out.Created = time.UnixMilli(n)
+				}
+			case 's':
+				if n != 0 {
+					out.SignedIn = time.UnixMilli(n)
+				}
+			case 'p':
+				out.Persist = time.Duration(n) * time.Millisecond
+			}
+		case 'i', 'u', 'a':
+			var s string
+			if s, ok = p.str(); !ok {
+				return false
+			}
+			switch k {
+			case 'i':
+				out.ID = s
+			case 'u':
+				out.UserID = s
+			case 'a':
+				out.UserAgent = s
+			}
+		case 'v':
+			out.Values = map[string]json.RawMessage{}
+			ok = p.object(func(key string) bool {
+				start := p.i
+				if !p.skipValue() || !json.Valid(p.b[start:p.i]) {
+					return false
+				}
+				out.Values[key] = json.RawMessage(p.b[start:p.i:p.i])
+				return true
+			})
+		case 't':
+			out.Deadlines = nil
+			deadlines := map[string]time.Time{}
+			ok = p.object(func(key string) bool {
+				n, ok := p.int()
+				deadlines[key] = time.UnixMilli(n)
+				return ok
+			})
+			if len(deadlines) > 0 {
+				out.Deadlines = deadlines
+			}
+		default:
+			return false
+		}
+		if !ok {
+			return false
+		}
+		if p.eat(',') {
+			continue
+		}
+		if !p.eat('}') || p.i != len(p.b) {
+			return false
+		}
+		*d = out
+		return true
+	}
+}
+
+type fastParser struct {
+	b []byte
+	i int
+}
+
+func (p *fastParser) eat(c byte) bool {
+	if p.i < len(p.b) && p.b[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// str reads a string of printable ASCII without escapes.
+func (p *fastParser) str() (string, bool) {
+	if !p.eat('"') {
+		return "", false
+	}
+	start := p.i
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			s := string(p.b[start:p.i])
+			p.i++
+			return s, true
+		case c < 0x20 || c >= 0x80 || c == '\\':
+			return "", false
+		}
+		p.i++
+	}
+	return "", false
+}
+
+// int reads -?(0|[1-9][0-9]*) that fits an int64 and is followed by a
+// delimiter.
+func (p *fastParser) int() (int64, bool) {
+	neg := p.eat('-')
+	start := p.i
+	var n int64
+	for p.i < len(p.b) && '0' <= p.b[p.i] && p.b[p.i] <= '9' {
+		if n > (1<<63-1-9)/10 {
+			return 0, false // near overflow: let encoding/json decide
+		}
+		n = n*10 + int64(p.b[p.i]-'0')
+		p.i++
+	}
+	digits := p.i - start
+	if digits == 0 || (digits > 1 && p.b[start] == '0') {
+		return 0, false
+	}
+	if p.i < len(p.b) && p.b[p.i] != ',' && p.b[p.i] != '}' {
+		return 0, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// object reads {"key":<value>,…} calling member after each key's colon;
+// member reads the value. An empty object is accepted.
+func (p *fastParser) object(member func(key string) bool) bool {
+	if !p.eat('{') {
+		return false
+	}
+	if p.eat('}') {
+		return true
+	}
+	for {
+		k, ok := p.str()
+		if !ok || !p.eat(':') || !member(k) {
+			return false
+		}
+		if p.eat(',') {
+			continue
+		}
+		return p.eat('}')
+	}
+}
+
+// skipValue moves past one JSON value without checking it fully (the
+// caller runs json.Valid on the span): strings with their escapes, nested
+// objects and arrays, and scalars up to the next delimiter.
+func (p *fastParser) skipValue() bool {
+	depth := 0
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch c {
+		case '"':
+			p.i++
+			for p.i < len(p.b) && p.b[p.i] != '"' {
+				if p.b[p.i] == '\\' {
+					p.i++
+				}
+				p.i++
+			}
+			if p.i >= len(p.b) {
+				return false
+			}
+			p.i++
+		case '{', '[':
+			depth++
+			p.i++
+		case '}', ']':
+			if depth == 0 {
+				return true
+			}
+			depth--
+			p.i++
+		case ',':
+			if depth == 0 {
+				return true
+			}
+			p.i++
+		default:
+			p.i++
+		}
+		if depth == 0 && p.i < len(p.b) && (p.b[p.i] == ',' || p.b[p.i] == '}') {
+			return true
+		}
+	}
+	return false
+}
