@@ -406,7 +406,8 @@ func (s *Session) replay(rec Record, fresh Data) {
 	if s.meta {
 		base.UserID, base.SignedIn, base.Persist = s.data.UserID, s.data.SignedIn, s.data.Persist
 	}
-	for k, o := range s.ops {
+	for _, o := range s.ops {
+		k := o.key
 		if o.del {
 			delete(base.Values, k)
 			delete(base.Deadlines, k)

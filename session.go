@@ -52,6 +52,7 @@ func FlashKey(key string) string { return flashPrefix + key + flashSuffix }
 // op is one change this request made to a value, replayed on a fresh copy
 // of the record when a compare-and-set loses.
 type op struct {
+	key      string
 	del      bool
 	raw      json.RawMessage
 	deadline time.Time
@@ -77,9 +78,9 @@ type Session struct {
 	status  Status
 
 	data    Data
-	ops     map[string]op // changes made in this request, by value key
-	cleared bool          // Clear was called: replay starts from empty
-	meta    bool          // metadata changed
+	ops     []op // changes made in this request, the last per value key
+	cleared bool // Clear was called: replay starts from empty
+	meta    bool // metadata changed
 
 	regen     bool     // a new ID is minted at commit
 	dead      []string // store keys to delete at commit
@@ -143,11 +144,17 @@ func (s *Session) modified() {
 	}
 }
 
+// record notes the change of k; a request changes few keys, so a slice
+// with a linear search beats a map (and allocates far less).
 func (s *Session) record(k string, o op) {
-	if s.ops == nil {
-		s.ops = make(map[string]op)
+	o.key = k
+	for i := range s.ops {
+		if s.ops[i].key == k {
+			s.ops[i] = o
+			return
+		}
 	}
-	s.ops[k] = o
+	s.ops = append(s.ops, o)
 }
 
 func (s *Session) put(k string, raw json.RawMessage, deadline time.Time) {
@@ -394,7 +401,12 @@ func (s *Session) Changed() []string {
 		return nil
 	}
 	defer s.mu.Unlock()
-	return sortedKeys(s.ops)
+	keys := make([]string, len(s.ops))
+	for i, o := range s.ops {
+		keys[i] = o.key
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // Err returns the error that kept the session from loading, or nil.

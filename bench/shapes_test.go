@@ -45,7 +45,8 @@ const sessionsPerBench = 64
 // lib is one library set up on one backend.
 type lib struct {
 	handler func(scenario string) http.Handler
-	cookie  string // cookie name
+	cookie  string       // cookie name
+	seed    http.Handler // creates a session; nil means handler("write")
 	close   func()
 }
 
@@ -188,6 +189,7 @@ func backends() []backend {
 				l.close = func() { st.Close() }
 				return l
 			},
+			"raw": func(b *testing.B) lib { return rawRedisLib(b) },
 		}},
 		{"postgres", map[string]func(b *testing.B) lib{
 			"sesh": func(b *testing.B) lib {
@@ -221,6 +223,7 @@ func backends() []backend {
 				l.close = func() { p.Exec(ctx, `DROP TABLE IF EXISTS sessions`); p.Close() }
 				return l
 			},
+			"raw": func(b *testing.B) lib { return rawPostgresLib(b) },
 		}},
 	}
 }
@@ -322,9 +325,9 @@ func BenchmarkSession(b *testing.B) {
 		b.Run(be.name, func(b *testing.B) {
 			for _, sc := range scenarios {
 				b.Run(sc, func(b *testing.B) {
-					for _, name := range []string{"sesh", "scs", "gorilla"} {
+					for _, name := range []string{"sesh", "scs", "gorilla", "raw"} {
 						mk, ok := be.libs[name]
-						if !ok {
+						if !ok || (name == "raw" && sc == "new") {
 							continue
 						}
 						b.Run(name, func(b *testing.B) {
@@ -337,7 +340,11 @@ func BenchmarkSession(b *testing.B) {
 							case "new":
 								serve(b, h, nil, l.cookie)
 							default:
-								cookies := seed(b, l.handler("write"), l.cookie, sessionsPerBench)
+								seeder := l.seed
+								if seeder == nil {
+									seeder = l.handler("write")
+								}
+								cookies := seed(b, seeder, l.cookie, sessionsPerBench)
 								serve(b, h, cookies, "")
 							}
 						})

@@ -2,9 +2,9 @@
 // application passes in (github.com/jackc/pgx/v5/pgxpool).
 //
 // The schema, the expiry cleanup and the compare-and-set are those of
-// package sqlstore, reached through pgx's database/sql adapter on the same
-// pool (stdlib.OpenDBFromPool: the adapter keeps no idle connections of its
-// own). With the default table name, CreateTable runs:
+// package sqlstore, run on the pool directly (not through database/sql):
+// each statement is one round trip on a cached prepared statement. With the
+// default table name, CreateTable runs:
 //
 //	CREATE TABLE IF NOT EXISTS "sessions" (
 //		id      TEXT PRIMARY KEY,
@@ -34,7 +34,6 @@ import (
 	"net/url"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/sesh-go/sesh"
 	"github.com/sesh-go/sesh/sqlstore"
 )
@@ -51,14 +50,26 @@ func New(pool *pgxpool.Pool, opts Options) (*Store, error) {
 	if pool == nil {
 		return nil, errors.New("pgstore: nil pool")
 	}
-	db := stdlib.OpenDBFromPool(pool)
-	st, err := sqlstore.New(db, sqlstore.Postgres, opts)
+	return sqlstore.NewConn(conn{pool}, sqlstore.Postgres, opts)
+}
+
+// conn is sqlstore.Conn on a pgx pool.
+type conn struct{ p *pgxpool.Pool }
+
+func (c conn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	tag, err := c.p.Exec(ctx, q, args...)
 	if err != nil {
-		db.Close()
-		return nil, err
+		return 0, err
 	}
-	st.SetCloser(db.Close) // the adapter only; the pool stays open
-	return st, nil
+	return tag.RowsAffected(), nil
+}
+
+func (c conn) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
+	return c.p.QueryRow(ctx, q, args...) // pgx.ErrNoRows wraps sql.ErrNoRows
+}
+
+func (c conn) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
+	return c.p.Query(ctx, q, args...)
 }
 
 func init() {
@@ -81,11 +92,9 @@ func openURL(ctx context.Context, u *url.URL) (sesh.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
-	db := stdlib.OpenDBFromPool(pool)
-	st, err := sqlstore.Open(ctx, db, sqlstore.Postgres, qo.Options, func() error {
-		err := db.Close()
+	st, err := sqlstore.OpenConn(ctx, conn{pool}, sqlstore.Postgres, qo.Options, func() error {
 		pool.Close()
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %s: %w", u.Redacted(), err)

@@ -38,8 +38,8 @@ func TestPragmas(t *testing.T) {
 	defer st.Close()
 	var mode string
 	var busy int
-	st.DB().QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode)
-	st.DB().QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy)
+	st.Conn().QueryRow(ctx, "PRAGMA journal_mode").Scan(&mode)
+	st.Conn().QueryRow(ctx, "PRAGMA busy_timeout").Scan(&busy)
 	if mode != "wal" || busy != 5000 {
 		t.Fatalf("journal_mode=%q busy_timeout=%d, want wal and 5000", mode, busy)
 	}

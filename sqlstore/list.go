@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/sesh-go/sesh"
@@ -12,7 +11,7 @@ import (
 // while its callback runs, so the callback may use the store.
 const rangePageSize = 500
 
-func scanRows(rows *sql.Rows, fn func(key string, rec sesh.Record)) error {
+func scanRows(rows Rows, fn func(key string, rec sesh.Record)) error {
 	defer rows.Close()
 	for rows.Next() {
 		var key string
@@ -42,7 +41,7 @@ func (s *Store) Range(ctx context.Context, fn func(key string, rec sesh.Record) 
 			rec sesh.Record
 		}
 		page := make([]row, 0, rangePageSize)
-		rows, err := s.db.QueryContext(ctx, s.q.rangePage, after, s.nowMicros(), rangePageSize)
+		rows, err := s.db.Query(ctx, s.q.rangePage, after, s.nowMicros(), rangePageSize)
 		if err != nil {
 			return s.wrap(ctx, "range", err)
 		}
@@ -67,7 +66,7 @@ func (s *Store) Len(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var n int
-	if err := s.db.QueryRowContext(ctx, s.q.count, s.nowMicros()).Scan(&n); err != nil {
+	if err := s.db.QueryRow(ctx, s.q.count, s.nowMicros()).Scan(&n); err != nil {
 		return 0, s.wrap(ctx, "len", err)
 	}
 	return n, nil
@@ -78,7 +77,7 @@ func (s *Store) Clear(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if _, err := s.db.ExecContext(ctx, s.q.clear); err != nil {
+	if _, err := s.db.Exec(ctx, s.q.clear); err != nil {
 		return s.wrap(ctx, "clear", err)
 	}
 	return nil
@@ -94,7 +93,7 @@ func (s *Store) ByUser(ctx context.Context, user string) (map[string]sesh.Record
 	if user == "" {
 		return out, nil
 	}
-	rows, err := s.db.QueryContext(ctx, s.q.byUser, user, s.nowMicros())
+	rows, err := s.db.Query(ctx, s.q.byUser, user, s.nowMicros())
 	if err != nil {
 		return nil, s.wrap(ctx, "by user", err)
 	}
@@ -109,11 +108,7 @@ func (s *Store) ByUser(ctx context.Context, user string) (map[string]sesh.Record
 func (s *Store) Cleanup(ctx context.Context) (int64, error) {
 	var total int64
 	for {
-		res, err := s.db.ExecContext(ctx, s.q.cleanup, s.nowMicros(), s.batch)
-		if err != nil {
-			return total, s.wrap(ctx, "cleanup", err)
-		}
-		n, err := res.RowsAffected()
+		n, err := s.db.Exec(ctx, s.q.cleanup, s.nowMicros(), s.batch)
 		if err != nil {
 			return total, s.wrap(ctx, "cleanup", err)
 		}

@@ -77,7 +77,7 @@ type Options struct {
 // sesh.Swapper, sesh.Lister and sesh.UserIndex, and is safe for concurrent
 // use.
 type Store struct {
-	db    *sql.DB
+	db    Conn
 	d     Dialect
 	table string
 	bare  string
@@ -112,6 +112,14 @@ const cols = `id, data, expires, version, user_id`
 func New(db *sql.DB, d Dialect, opts Options) (*Store, error) {
 	if db == nil {
 		return nil, errors.New("sqlstore: nil *sql.DB")
+	}
+	return NewConn(SQLConn(db), d, opts)
+}
+
+// NewConn is New over any Conn (pgstore passes its pgx pool).
+func NewConn(db Conn, d Dialect, opts Options) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("sqlstore: nil Conn")
 	}
 	if d.Quote == nil || d.Schema == nil || d.Upsert == "" || d.InsertIfAbsent == "" || d.DeleteExpired == "" {
 		return nil, fmt.Errorf("sqlstore: dialect %q is incomplete", d.Name)
@@ -192,8 +200,8 @@ func (s *Store) Close() error {
 	return err
 }
 
-// DB returns the database the store uses.
-func (s *Store) DB() *sql.DB { return s.db }
+// Conn returns the database connection the store uses.
+func (s *Store) Conn() Conn { return s.db }
 
 // Table returns the quoted table name.
 func (s *Store) Table() string { return s.table }
@@ -202,7 +210,7 @@ func (s *Store) Table() string { return s.table }
 // statements of Dialect.Schema).
 func (s *Store) CreateTable(ctx context.Context) error {
 	for _, stmt := range s.d.Schema(s.table, s.bare) {
-		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
+		if _, err := s.db.Exec(ctx, stmt); err != nil {
 			return s.wrap(ctx, "create table", err)
 		}
 	}
@@ -211,7 +219,7 @@ func (s *Store) CreateTable(ctx context.Context) error {
 
 // DropTable drops the table. Tests use it; applications rarely should.
 func (s *Store) DropTable(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `DROP TABLE IF EXISTS `+s.table); err != nil {
+	if _, err := s.db.Exec(ctx, `DROP TABLE IF EXISTS `+s.table); err != nil {
 		return s.wrap(ctx, "drop table", err)
 	}
 	return nil
@@ -260,7 +268,7 @@ func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
 	}
 	var rec sesh.Record
 	var exp int64
-	err := s.db.QueryRowContext(ctx, s.q.get, key, s.nowMicros()).Scan(&rec.Data, &exp, &rec.Version, &rec.UserID)
+	err := s.db.QueryRow(ctx, s.q.get, key, s.nowMicros()).Scan(&rec.Data, &exp, &rec.Version, &rec.UserID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sesh.Record{}, sesh.ErrNotFound
 	}
@@ -286,7 +294,7 @@ func (s *Store) Set(ctx context.Context, key string, rec sesh.Record) error {
 	if !s.now().Before(rec.Expires) {
 		return s.Delete(ctx, key)
 	}
-	_, err := s.db.ExecContext(ctx, s.q.upsert, key, nonNil(rec.Data), micros(rec.Expires), newVersion(), rec.UserID)
+	_, err := s.db.Exec(ctx, s.q.upsert, key, nonNil(rec.Data), micros(rec.Expires), newVersion(), rec.UserID)
 	if err != nil {
 		return s.wrap(ctx, "set", err)
 	}
@@ -305,13 +313,11 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 	ver := newVersion()
 	if rec.Version == 0 && s.q.replaceExpired != "" && s.now().Before(rec.Expires) {
 		// One statement: insert, or replace an expired row, or nothing.
-		res, err := s.db.ExecContext(ctx, s.q.replaceExpired, key, nonNil(rec.Data), micros(rec.Expires), ver, rec.UserID, now)
+		n, err := s.db.Exec(ctx, s.q.replaceExpired, key, nonNil(rec.Data), micros(rec.Expires), ver, rec.UserID, now)
 		if err != nil {
 			return 0, s.wrap(ctx, "swap", err)
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return 0, s.wrap(ctx, "swap", err)
-		} else if n == 0 {
+		if n == 0 {
 			return 0, sesh.ErrConflict
 		}
 		return ver, nil
@@ -319,7 +325,7 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 	if rec.Version == 0 {
 		// Absent or expired: clear an expired row, then insert unless a
 		// live row is there (one statement, atomic on the primary key).
-		if _, err := s.db.ExecContext(ctx, s.q.deleteExpiredKey, key, now); err != nil {
+		if _, err := s.db.Exec(ctx, s.q.deleteExpiredKey, key, now); err != nil {
 			return 0, s.wrap(ctx, "swap", err)
 		}
 		if !s.now().Before(rec.Expires) {
@@ -332,22 +338,16 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 			}
 			return ver, nil
 		}
-		res, err := s.db.ExecContext(ctx, s.q.insertIfAbsent, key, nonNil(rec.Data), micros(rec.Expires), ver, rec.UserID)
+		n, err := s.db.Exec(ctx, s.q.insertIfAbsent, key, nonNil(rec.Data), micros(rec.Expires), ver, rec.UserID)
 		if err != nil {
 			return 0, s.wrap(ctx, "swap", err)
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return 0, s.wrap(ctx, "swap", err)
-		} else if n == 0 {
+		if n == 0 {
 			return 0, sesh.ErrConflict
 		}
 		return ver, nil
 	}
-	res, err := s.db.ExecContext(ctx, s.q.swap, nonNil(rec.Data), micros(rec.Expires), ver, rec.UserID, key, rec.Version, now)
-	if err != nil {
-		return 0, s.wrap(ctx, "swap", err)
-	}
-	n, err := res.RowsAffected()
+	n, err := s.db.Exec(ctx, s.q.swap, nonNil(rec.Data), micros(rec.Expires), ver, rec.UserID, key, rec.Version, now)
 	if err != nil {
 		return 0, s.wrap(ctx, "swap", err)
 	}
@@ -365,7 +365,7 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 
 func (s *Store) exists(ctx context.Context, key string, now int64) (bool, error) {
 	var one int
-	err := s.db.QueryRowContext(ctx, s.q.exists, key, now).Scan(&one)
+	err := s.db.QueryRow(ctx, s.q.exists, key, now).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -382,11 +382,7 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 		return err
 	}
 	now := s.nowMicros()
-	res, err := s.db.ExecContext(ctx, s.q.touch, micros(expires), key, now)
-	if err != nil {
-		return s.wrap(ctx, "touch", err)
-	}
-	n, err := res.RowsAffected()
+	n, err := s.db.Exec(ctx, s.q.touch, micros(expires), key, now)
 	if err != nil {
 		return s.wrap(ctx, "touch", err)
 	}
@@ -406,7 +402,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := check(ctx, key); err != nil {
 		return err
 	}
-	if _, err := s.db.ExecContext(ctx, s.q.del, key); err != nil {
+	if _, err := s.db.Exec(ctx, s.q.del, key); err != nil {
 		return s.wrap(ctx, "delete", err)
 	}
 	return nil
@@ -416,7 +412,12 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // builds the store, makes Close call closeDB, and creates the table if
 // it is missing. On any error it calls closeDB itself.
 func Open(ctx context.Context, db *sql.DB, d Dialect, opts Options, closeDB func() error) (*Store, error) {
-	st, err := New(db, d, opts)
+	return OpenConn(ctx, SQLConn(db), d, opts, closeDB)
+}
+
+// OpenConn is Open over any Conn.
+func OpenConn(ctx context.Context, db Conn, d Dialect, opts Options, closeDB func() error) (*Store, error) {
+	st, err := NewConn(db, d, opts)
 	if err != nil {
 		closeDB()
 		return nil, err

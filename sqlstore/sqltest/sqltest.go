@@ -183,7 +183,7 @@ func Run(t *testing.T, db *sql.DB, newStore NewFunc) {
 func countRows(t *testing.T, st *sqlstore.Store) int {
 	t.Helper()
 	var n int
-	if err := st.DB().QueryRowContext(t.Context(), "SELECT COUNT(*) FROM "+st.Table()).Scan(&n); err != nil {
+	if err := st.Conn().QueryRow(t.Context(), "SELECT COUNT(*) FROM "+st.Table()).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
