@@ -176,7 +176,7 @@ func backends() []backend {
 			"scs": func(b *testing.B) lib {
 				c := redisClient(b)
 				l := scsLib(goredisstore.NewWithPrefix(c, "bench:scs:"))
-				l.close = func() { c.Close() }
+				l.close = func() { unlinkPrefix(c, "bench:scs:"); c.Close() }
 				return l
 			},
 			"gorilla": func(b *testing.B) lib {
@@ -186,7 +186,12 @@ func backends() []backend {
 				}
 				st.SetKeyPrefix("bench:gorilla:")
 				l := gorillaLib(st)
-				l.close = func() { st.Close() }
+				l.close = func() {
+					st.Close()
+					c := redisClient(b)
+					unlinkPrefix(c, "bench:gorilla:")
+					c.Close()
+				}
 				return l
 			},
 			"raw": func(b *testing.B) lib { return rawRedisLib(b) },
@@ -243,6 +248,23 @@ func redisClient(b *testing.B) *redis.Client {
 	}
 	o.ContextTimeoutEnabled = true
 	return redis.NewClient(o)
+}
+
+// unlinkPrefix deletes the keys a peer left behind (scs and gorilla keep
+// sessions for a day or more), so that one run does not slow the next.
+func unlinkPrefix(c *redis.Client, prefix string) {
+	ctx := context.Background()
+	iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var batch []string
+	for iter.Next(ctx) {
+		if batch = append(batch, iter.Val()); len(batch) == 1000 {
+			c.Unlink(ctx, batch...)
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		c.Unlink(ctx, batch...)
+	}
 }
 
 func pgPool(b *testing.B) *pgxpool.Pool {

@@ -143,6 +143,43 @@ func main() {
 		w("\n")
 	}
 
+	// The targets of the performance issue, checked on this run.
+	w("## Targets, on this run\n\n| target | scenario | value | met |\n|---|---|---:|---|\n")
+	verdict := func(ok bool) string {
+		if ok {
+			return "yes"
+		}
+		return "**no**"
+	}
+	for _, backend := range []string{"memory", "cookie"} {
+		for _, sc := range []string{"read", "write", "new"} {
+			s, ok := meds[backend+"/"+sc+"/sesh"]
+			if !ok {
+				continue
+			}
+			for _, peer := range []string{"scs", "gorilla"} {
+				p, ok := meds[backend+"/"+sc+"/"+peer]
+				if !ok {
+					continue
+				}
+				r := (s.ns - floor.ns) / (p.ns - floor.ns)
+				a := (s.allocs - floor.allocs) / (p.allocs - floor.allocs)
+				w("| overhead ≤ ¼ of %s | %s/%s | %.2f | %s |\n", peer, backend, sc, r, verdict(r <= 0.25))
+				w("| allocations ≤ ¼ of %s | %s/%s | %.2f | %s |\n", peer, backend, sc, a, verdict(a <= 0.25))
+			}
+		}
+	}
+	for _, backend := range []string{"redis", "postgres"} {
+		for _, sc := range []string{"read", "write"} {
+			s, ok1 := meds[backend+"/"+sc+"/sesh"]
+			r, ok2 := meds[backend+"/"+sc+"/raw"]
+			if ok1 && ok2 {
+				w("| sesh ≤ 1.10 × raw driver | %s/%s | %.2f | %s |\n", backend, sc, s.ns/r.ns, verdict(s.ns/r.ns <= 1.10))
+			}
+		}
+	}
+	w("\nRound trips (counted by storetest's Manager suite and `INFO commandstats`, not timed): an unmodified request is one store read and no write on every store; a modified one is one read and one write.\n\n")
+
 	if wrk, err := os.ReadFile(filepath.Join(*dir, "wrk.txt")); err == nil {
 		w("## End to end (wrk)\n\n")
 		w("A small server on loopback (`bench/cmd/e2e`), `wrk -t2 -c32` on the same two cores, every request a read of one existing session. ")

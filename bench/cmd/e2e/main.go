@@ -108,7 +108,13 @@ func handler(mode, redisURL string) (http.Handler, func(), error) {
 				return nil, nil, err
 			}
 			sm.Store = goredisstore.NewWithPrefix(c, "bench:e2e:scs:")
-			closeFn = func() { c.Close() }
+			closeFn = func() {
+				ctx := context.Background()
+				for iter := c.Scan(ctx, 0, "bench:e2e:scs:*", 100).Iterator(); iter.Next(ctx); {
+					c.Unlink(ctx, iter.Val())
+				}
+				c.Close()
+			}
 		}
 		return sm.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/seed" {
