@@ -9,18 +9,25 @@ STATICCHECK := $(GOBIN)/staticcheck
 TESTFLAGS ?= -race -count=1
 FUZZTIME ?= 30s
 
-.PHONY: demo test lint bench fuzz tools modules
+.PHONY: demo test lint bench fuzz tools modules browser
 
 ## demo: run the demo site on an embedded store (prints its address)
 demo:
 	cd cmd/seshdemo && $(GO) run .
 
 ## test: every module's tests, with the race detector
-test:
+test: browser
 	@set -e; for m in $(MODULES); do \
 		echo "== go test $$m"; \
 		(cd $$m && $(GO) test $(TESTFLAGS) ./...); \
 	done
+
+## browser: Debian's Chromium for the demo's browser test (installed if
+## missing and apt-get is usable; otherwise that test skips and says why)
+browser:
+	@command -v chromium >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		echo "installing chromium (for the demo's browser test)" && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || true
 
 ## lint: gofmt, go vet and staticcheck on every module
 lint: $(STATICCHECK)

@@ -25,6 +25,11 @@ const (
 	demoPassword = "wonderland"
 )
 
+// rememberFor is the cookie lifetime "remember me" asks for, and the
+// absolute timeout. The 30-minute idle timeout still applies on the server:
+// "remember me" survives a browser restart, not a month of inactivity.
+const rememberFor = 30 * 24 * time.Hour
+
 // Items are what the cart can hold.
 var items = []string{"apple", "pear", "plum"}
 
@@ -51,9 +56,11 @@ type app struct {
 // refused before it reaches a handler).
 func newApp(store sesh.Store, logger *slog.Logger) (http.Handler, error) {
 	m, err := sesh.New(sesh.Config{
-		Store:       store,
-		IdleTimeout: 30 * time.Minute,
-		Logger:      logger,
+		Store:           store,
+		IdleTimeout:     30 * time.Minute,
+		AbsoluteTimeout: rememberFor, // a remembered sign-in lasts at most this long
+
+		Logger: logger,
 	})
 	if err != nil {
 		return nil, err
@@ -100,11 +107,9 @@ func base(s *sesh.Session) page {
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	s := sesh.From(r.Context())
 	p := base(s)
-	if p.User != "" {
-		p.Views, _ = sesh.Get[int](s, "views")
-		p.Views++
-		s.Set("views", p.Views)
-	}
+	p.Views, _ = sesh.Get[int](s, "views") // a per-session view counter
+	p.Views++
+	s.Set("views", p.Views)
 	a.render(w, "home.html", p)
 }
 
@@ -117,7 +122,7 @@ func (a *app) loginForm(w http.ResponseWriter, r *http.Request) {
 
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	s := sesh.From(r.Context())
-	user, pass := r.PostFormValue("user"), r.PostFormValue("password")
+	user, pass := r.PostFormValue("username"), r.PostFormValue("password")
 	okUser := subtle.ConstantTimeCompare([]byte(user), []byte(demoUser))
 	okPass := subtle.ConstantTimeCompare([]byte(pass), []byte(demoPassword))
 	if okUser&okPass != 1 {
@@ -127,6 +132,9 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Regenerate() // a new ID at sign-in: a planted cookie is worth nothing
 	s.SetUserID(user)
+	if r.PostFormValue("remember") == "on" {
+		s.Persist(rememberFor) // a persistent cookie; otherwise it ends with the browser
+	}
 	s.Set("user", user)
 	s.Flash("notice", "Welcome back, "+user+".")
 	http.Redirect(w, r, "/", http.StatusSeeOther)

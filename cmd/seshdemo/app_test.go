@@ -124,13 +124,13 @@ func TestSignInFlowWithFlashAndRegeneration(t *testing.T) {
 	srv := newServer(t)
 	c := newClient(t, srv, "browser-one")
 
-	mustContain(t, c.get("/"), "You are not signed in")
+	mustContain(t, c.get("/cart"), "empty")
 	if c.sessionCookie() != "" {
-		t.Fatal("an untouched visit created a session cookie")
+		t.Fatal("a visit that stored nothing created a session cookie")
 	}
 
 	// A wrong password: the error is a flash, shown once.
-	body := c.post("/login", url.Values{"user": {"alice"}, "password": {"nope"}})
+	body := c.post("/login", url.Values{"username": {"alice"}, "password": {"nope"}})
 	mustContain(t, body, "Wrong user name or password.")
 	mustNotContain(t, c.get("/login"), "Wrong user name or password.")
 	before := c.sessionCookie()
@@ -141,7 +141,7 @@ func TestSignInFlowWithFlashAndRegeneration(t *testing.T) {
 	// Fill the cart before signing in: it must survive the new ID.
 	mustContain(t, c.post("/cart", url.Values{"item": {"pear"}}), "pear × 1")
 
-	body = c.post("/login", url.Values{"user": {"alice"}, "password": {"wonderland"}})
+	body = c.post("/login", url.Values{"username": {"alice"}, "password": {"wonderland"}})
 	mustContain(t, body, "Welcome back, alice.")
 	mustContain(t, body, `<span id="views">1</span>`)
 	after := c.sessionCookie()
@@ -168,6 +168,49 @@ func TestSignInFlowWithFlashAndRegeneration(t *testing.T) {
 	mustContain(t, c.get("/cart"), "empty")
 }
 
+func TestViewCounterPerSession(t *testing.T) {
+	srv := newServer(t)
+	a, b := newClient(t, srv, "a"), newClient(t, srv, "b")
+	mustContain(t, a.get("/"), `<span id="views">1</span>`)
+	mustContain(t, a.get("/"), `<span id="views">2</span>`)
+	mustContain(t, b.get("/"), `<span id="views">1</span>`)
+	mustContain(t, a.get("/"), `<span id="views">3</span>`)
+}
+
+// TestRememberMe: the box makes the cookie persistent (Max-Age of 30 days);
+// without it the cookie is a browser-session cookie.
+func TestRememberMe(t *testing.T) {
+	srv := newServer(t)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, remember := range []bool{false, true} {
+		form := url.Values{"username": {"alice"}, "password": {"wonderland"}}
+		if remember {
+			form.Set("remember", "on")
+		}
+		resp, err := noFollow.PostForm(srv.URL+"/login", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var line string
+		for _, l := range resp.Header.Values("Set-Cookie") {
+			if strings.HasPrefix(l, "session=") {
+				line = l
+			}
+		}
+		if line == "" {
+			t.Fatalf("remember=%v: no session cookie in %q", remember, resp.Header.Values("Set-Cookie"))
+		}
+		persistent := strings.Contains(line, "Max-Age=2592000") && strings.Contains(line, "Expires=")
+		if persistent != remember {
+			t.Fatalf("remember=%v: cookie %q", remember, line)
+		}
+		if !strings.Contains(line, "HttpOnly") || !strings.Contains(line, "SameSite=Lax") {
+			t.Fatalf("cookie without HttpOnly or SameSite=Lax: %q", line)
+		}
+	}
+}
+
 func TestCartRejectsUnknownItem(t *testing.T) {
 	srv := newServer(t)
 	c := newClient(t, srv, "b")
@@ -184,7 +227,7 @@ func TestSessionsPageEndsOtherSessions(t *testing.T) {
 	srv := newServer(t)
 	laptop := newClient(t, srv, "laptop-browser")
 	phone := newClient(t, srv, "phone-browser")
-	creds := url.Values{"user": {"alice"}, "password": {"wonderland"}}
+	creds := url.Values{"username": {"alice"}, "password": {"wonderland"}}
 	laptop.post("/login", creds)
 	phone.post("/login", creds)
 
@@ -210,7 +253,7 @@ func TestEndOneSessionByHandle(t *testing.T) {
 	srv := newServer(t)
 	a := newClient(t, srv, "first")
 	b := newClient(t, srv, "second")
-	creds := url.Values{"user": {"alice"}, "password": {"wonderland"}}
+	creds := url.Values{"username": {"alice"}, "password": {"wonderland"}}
 	a.post("/login", creds)
 	b.post("/login", creds)
 	body := a.get("/sessions")

@@ -2,11 +2,14 @@
 // flash message and a regenerated ID, a cart kept in the session, the list of
 // a user's sessions with "sign out everywhere else", and sign-out.
 //
-// It runs on the embedded file store by default, so it needs nothing but Go:
+// It runs on an embedded SQLite file (./.seshdemo/sessions.db, created on
+// first run) by default, so it needs nothing but Go:
 //
 //	make demo                              # http://127.0.0.1:8080, alice / wonderland
 //	ADDR=127.0.0.1:9000 make demo          # another address
-//	STORE=memory:// make demo              # any store URL sesh.Open knows
+//	STORE=memory:// make demo              # any store URL sesh.Open knows:
+//	STORE=redis://127.0.0.1:6379/0 make demo
+//	STORE=postgres://postgres@127.0.0.1:5432/test make demo
 //
 // The demo is served over plain HTTP on loopback, so its cookie is not marked
 // Secure (sesh's SecureAuto does that by itself); in production, put it
@@ -29,8 +32,12 @@ import (
 	"time"
 
 	"github.com/sesh-go/sesh"
-	_ "github.com/sesh-go/sesh/filestore" // registers file://
-	_ "github.com/sesh-go/sesh/memstore"  // registers memory://
+	_ "github.com/sesh-go/sesh/filestore"   // file:///dir
+	_ "github.com/sesh-go/sesh/memstore"    // memory://
+	_ "github.com/sesh-go/sesh/mysqlstore"  // mysql://
+	_ "github.com/sesh-go/sesh/pgstore"     // postgres://
+	_ "github.com/sesh-go/sesh/redisstore"  // redis://, redis+cluster://, redis+sentinel://
+	_ "github.com/sesh-go/sesh/sqlitestore" // sqlite:///file.db (the default)
 )
 
 func main() {
@@ -50,11 +57,14 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer) error {
 	}
 	storeURL := getenv("STORE")
 	if storeURL == "" {
-		dir, err := filepath.Abs(filepath.Join(".seshdemo", "sessions"))
+		dir, err := filepath.Abs(".seshdemo")
 		if err != nil {
 			return err
 		}
-		storeURL = (&url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}).String()
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		storeURL = (&url.URL{Scheme: "sqlite", Path: filepath.ToSlash(filepath.Join(dir, "sessions.db"))}).String()
 	}
 	store, err := sesh.Open(ctx, storeURL)
 	if err != nil {

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/sesh-go/sesh/sqlitestore"
+	"github.com/sesh-go/sesh/storetest"
+)
+
+// screenshotDir is where the browser test leaves one PNG per page it
+// visits (gitignored). SESH_SCREENSHOTS overrides it.
+func screenshotDir(t *testing.T) string {
+	dir := os.Getenv("SESH_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join("testoutput", "browser")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// browser is one headless Chromium with JavaScript off: a person with a
+// mouse and a keyboard, nothing more.
+type browser struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+	dir  string
+	name string
+	n    *int // shared by the browsers of one test: screenshots in order
+}
+
+func newBrowser(t *testing.T, parent context.Context, base, dir, name string, n *int) *browser {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(parent)
+	t.Cleanup(cancel)
+	if err := chromedp.Run(ctx, emulation.SetScriptExecutionDisabled(true)); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	return &browser{t: t, ctx: ctx, base: base, dir: dir, name: name, n: n}
+}
+
+func (b *browser) run(what string, actions ...chromedp.Action) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %s: %v", b.name, what, err)
+	}
+}
+
+// shot saves a screenshot of the whole page as NN-<browser>-<label>.png.
+func (b *browser) shot(label string) {
+	b.t.Helper()
+	var png []byte
+	b.run("screenshot "+label, chromedp.FullScreenshot(&png, 100))
+	*b.n++
+	name := filepath.Join(b.dir, strings.Join([]string{twoDigits(*b.n), b.name, label}, "-")+".png")
+	if err := os.WriteFile(name, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot %s", name)
+}
+
+func twoDigits(n int) string { return string([]byte{byte('0' + n/10), byte('0' + n%10)}) }
+
+// text returns the page's body text.
+func (b *browser) text() string {
+	b.t.Helper()
+	var s string
+	b.run("read page", chromedp.Text("body", &s, chromedp.ByQuery))
+	return s
+}
+
+func (b *browser) want(substr string) {
+	b.t.Helper()
+	if s := b.text(); !strings.Contains(s, substr) {
+		b.t.Fatalf("%s: page does not show %q:\n%s", b.name, substr, s)
+	}
+}
+
+func (b *browser) wantNot(substr string) {
+	b.t.Helper()
+	if s := b.text(); strings.Contains(s, substr) {
+		b.t.Fatalf("%s: page shows %q:\n%s", b.name, substr, s)
+	}
+}
+
+func (b *browser) open(path string) {
+	b.t.Helper()
+	b.run("open "+path, chromedp.Navigate(b.base+path), chromedp.WaitReady("body", chromedp.ByQuery))
+}
+
+// click submits a form by its button, as a person would, and waits for the
+// next page.
+func (b *browser) click(sel string) {
+	b.t.Helper()
+	b.run("click "+sel, chromedp.Click(sel, chromedp.ByQuery, chromedp.NodeVisible), chromedp.Sleep(150*time.Millisecond),
+		chromedp.WaitReady("body", chromedp.ByQuery))
+}
+
+func (b *browser) signIn(password string, remember bool) {
+	b.t.Helper()
+	b.open("/login")
+	b.run("type password", chromedp.SetValue("#username", "alice", chromedp.ByQuery),
+		chromedp.SendKeys("#password", password, chromedp.ByQuery))
+	if remember {
+		b.run("tick remember me", chromedp.Click("#remember", chromedp.ByQuery))
+	}
+	b.click("#signin")
+}
+
+// TestBrowserWalk drives Debian's Chromium, JavaScript disabled, through
+// the demo as a person would.
+func TestBrowserWalk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the browser walk starts Chromium")
+	}
+	bin := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			bin = p
+			break
+		}
+	}
+	if bin == "" {
+		storetest.Unavailable(t, "chromium (apt-get install chromium; .ci/run installs it)", exec.ErrNotFound)
+	}
+
+	store, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "sessions.db"), sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	h, err := newApp(store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin),
+		chromedp.NoSandbox,
+		chromedp.Flag("headless", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1000, 800),
+	)
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	dir := screenshotDir(t)
+
+	var shots int
+	laptop := newBrowser(t, alloc, srv.URL, dir, "laptop", &shots)
+
+	// A wrong password: the flash shows once, and not after a reload.
+	laptop.signIn("nope", false)
+	laptop.want("Wrong user name or password.")
+	laptop.shot("wrong-password-flash")
+	laptop.run("reload", chromedp.Reload(), chromedp.WaitReady("body", chromedp.ByQuery))
+	laptop.wantNot("Wrong user name or password.")
+	laptop.shot("after-reload-no-flash")
+
+	// The cart before signing in, across pages.
+	laptop.open("/cart")
+	laptop.click("#add-apple")
+	laptop.click("#add-pear")
+	laptop.want("apple × 1")
+	laptop.open("/")
+	laptop.open("/cart")
+	laptop.want("pear × 1")
+	laptop.shot("cart")
+
+	// Sign in: the flash, the greeting, the cart kept, the cookie's flags.
+	laptop.signIn("wonderland", false)
+	laptop.want("Welcome back, alice.")
+	laptop.want("Signed in as alice")
+	laptop.shot("signed-in")
+	laptop.open("/cart")
+	laptop.want("apple × 1")
+	var cookies []*network.Cookie
+	laptop.run("read cookies", chromedp.ActionFunc(func(ctx context.Context) error {
+		var err error
+		cookies, err = network.GetCookies().WithURLs([]string{srv.URL}).Do(ctx)
+		return err
+	}))
+	var found bool
+	for _, c := range cookies {
+		if c.Name == "session" {
+			found = true
+			if !c.HTTPOnly || c.SameSite != network.CookieSameSiteLax || !c.Session {
+				t.Fatalf("session cookie: HttpOnly=%v SameSite=%q browser-session=%v", c.HTTPOnly, c.SameSite, c.Session)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no session cookie in the browser: %+v", cookies)
+	}
+
+	// A second browser signs in with "remember me": a persistent cookie.
+	phone := newBrowser(t, alloc, srv.URL, dir, "phone", &shots)
+	phone.signIn("wonderland", true)
+	phone.want("Signed in as alice")
+	phone.run("read cookies", chromedp.ActionFunc(func(ctx context.Context) error {
+		cs, err := network.GetCookies().WithURLs([]string{srv.URL}).Do(ctx)
+		for _, c := range cs {
+			if c.Name == "session" && c.Session {
+				t.Errorf("remember me: the cookie is still a browser-session cookie")
+			}
+		}
+		return err
+	}))
+
+	// The sessions page lists both; ending the others signs the phone out.
+	laptop.open("/sessions")
+	laptop.want("this one")
+	laptop.shot("sessions-two")
+	laptop.click("#end-others")
+	laptop.want("Signed out of 1 other session(s).")
+	laptop.shot("sessions-ended-others")
+	phone.open("/")
+	phone.want("You are not signed in")
+	phone.shot("signed-out-elsewhere")
+
+	// Sign out, then the back button and a reload show a signed-out page.
+	laptop.open("/")
+	laptop.click("#logout")
+	laptop.want("Sign in")
+	laptop.run("back", chromedp.ActionFunc(func(ctx context.Context) error {
+		// The back button: the previous history entry, without waiting for
+		// a load event (the page may come from the back-forward cache).
+		cur, entries, err := cdppage.GetNavigationHistory().Do(ctx)
+		if err != nil || cur < 1 {
+			return fmt.Errorf("history %d entries, current %d: %v", len(entries), cur, err)
+		}
+		return cdppage.NavigateToHistoryEntry(entries[cur-1].ID).Do(ctx)
+	}), chromedp.Sleep(300*time.Millisecond))
+	laptop.shot("back-button")
+	laptop.run("reload", chromedp.Reload(), chromedp.WaitReady("body", chromedp.ByQuery))
+	laptop.want("You are not signed in")
+	laptop.wantNot("Signed in as alice")
+	laptop.shot("signed-out-back-reload")
+}
