@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/cookie"
 	"github.com/sesh-go/sesh/memstore"
 )
 
@@ -169,4 +170,59 @@ func ExampleOpen() {
 	// Output:
 	// true <nil>
 	// true
+}
+
+// Cookie-only sessions: the same Manager and Session API, no store. The
+// session is sealed (XChaCha20-Poly1305) into the cookie under a key ID;
+// list older keys after the first to rotate.
+func ExampleConfig_sealer() {
+	sealer, err := cookie.NewSealer(cookie.Key{ID: "k2", Secret: []byte("a 32-byte secret from your vault")})
+	if err != nil {
+		panic(err)
+	}
+	m, err := sesh.New(sesh.Config{Sealer: sealer})
+	if err != nil {
+		panic(err)
+	}
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := sesh.From(r.Context())
+		n, _ := sesh.Get[int](s, "views")
+		s.Set("views", n+1)
+		fmt.Fprint(w, n+1)
+	}))
+
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	c := w.Header().Get("Set-Cookie")
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Cookie", c[:strings.IndexByte(c, ';')])
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	fmt.Println(w.Body.String())
+	// Output: 2
+}
+
+// Sign-out in the explicit style: Destroy deletes the record and returns
+// the Set-Cookie line that expires the cookie. (Without a request to look
+// at, the explicit API assumes HTTPS and marks the cookie Secure.)
+func ExampleManager_Destroy() {
+	store := memstore.New(memstore.Options{})
+	defer store.Close()
+	m, _ := sesh.New(sesh.Config{Store: store})
+	ctx := context.Background()
+
+	s, _ := m.Load(ctx, "")
+	s.Set("user", "alice")
+	c, _ := m.Commit(ctx, s)
+	hdr := c[:strings.IndexByte(c, ';')]
+
+	s, _ = m.Load(ctx, hdr)
+	expire, _ := m.Destroy(ctx, s)
+	fmt.Println(expire)
+
+	s, _ = m.Load(ctx, hdr) // the old cookie finds nothing
+	fmt.Println(s.Status())
+	// Output:
+	// session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax
+	// new
 }
