@@ -90,6 +90,9 @@ type page struct {
 
 func (a *app) render(w http.ResponseWriter, name string, p page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	// Every page shows session data: no cache may keep it, and the back
+	// button after sign-out must ask the server again.
+	w.Header().Set("Cache-Control", "no-store")
 	if err := pages.ExecuteTemplate(w, name, p); err != nil {
 		a.log.Error("render", "page", name, "err", err)
 	}

@@ -255,6 +255,7 @@ func TestBrowserWalk(t *testing.T) {
 		return cdppage.NavigateToHistoryEntry(entries[cur-1].ID).Do(ctx)
 	}), chromedp.Sleep(300*time.Millisecond))
 	laptop.shot("back-button")
+	laptop.wantNot("Signed in as alice") // pages are no-store: back asks the server
 	laptop.run("reload", chromedp.Reload(), chromedp.WaitReady("body", chromedp.ByQuery))
 	laptop.want("You are not signed in")
 	laptop.wantNot("Signed in as alice")
