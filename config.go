@@ -36,6 +36,18 @@ const (
 	SecureNever
 )
 
+// CookieValueCodec maps a session ID to a cookie value and back (see
+// Config.CookieValue).
+type CookieValueCodec interface {
+	// EncodeID returns the cookie value for id, escaped as the peer writes
+	// it; it must consist of cookie-octets.
+	EncodeID(id string) string
+	// DecodeID returns the ID carried by a cookie value as read from the
+	// Cookie header (after %-decoding), or false if the value is not one
+	// (a bad signature, say). It must not panic on any input.
+	DecodeID(value string) (id string, ok bool)
+}
+
 // UnsetMode is express-session's unset option: what happens to a stored
 // session whose values have all been removed in a request.
 type UnsetMode uint8
@@ -78,6 +90,9 @@ type CookieConfig struct {
 	// expired when it shrinks). Default 0: one cookie, and a commit past
 	// 4096 bytes fails with CookieTooLargeError.
 	MaxChunks int
+	// OmitMaxAge writes a persistent cookie's lifetime as Expires only, as
+	// express-session does (compat/express sets it).
+	OmitMaxAge bool
 }
 
 // Config configures a Manager. The zero value of every field is a safe
@@ -133,6 +148,11 @@ type Config struct {
 	// With a store that implements Creator, the store mints the IDs and the
 	// defaults become: StoreKey the identity, ValidID ValidateKey.
 	GenID func() string
+	// CookieValue, when set, turns a session ID into the cookie's value and
+	// back, for a peer's cookie format: compat/express signs the ID as
+	// express-session does. ValidID then applies to the decoded ID. Not
+	// with Sealer.
+	CookieValue CookieValueCodec
 	// ValidID rejects malformed cookie values before they reach the store;
 	// default ValidID (the shape of NewID).
 	ValidID func(id string) bool
@@ -176,6 +196,8 @@ func (c Config) normalize() (Config, error) {
 		return c, configErr("no Store and no Sealer: set a Store for server-side sessions (memstore.New() gives an in-process one) or a Sealer for cookie-only sessions")
 	case c.Store != nil && c.Sealer != nil:
 		return c, configErr("both Store and Sealer are set: a Manager keeps sessions either server-side or in the cookie")
+	case c.CookieValue != nil && c.Sealer != nil:
+		return c, configErr("CookieValue maps session IDs; cookie-only sessions (Sealer) carry no ID")
 	}
 	if c.Cookie.MaxChunks < 0 || c.Cookie.MaxChunks > 16 {
 		return c, configErr("Cookie.MaxChunks must be between 0 and 16")

@@ -92,6 +92,13 @@ func (m *Manager) load(ctx context.Context, s *Session, lines []string) error {
 	s.fromReq = true
 	var ids []string
 	for _, v := range values {
+		if m.cfg.CookieValue != nil {
+			id, ok := m.cfg.CookieValue.DecodeID(v)
+			if !ok {
+				continue
+			}
+			v = id
+		}
 		if m.cfg.ValidID(v) && !contains(ids, v) {
 			ids = append(ids, v)
 			if len(ids) == maxCandidates {
@@ -432,13 +439,13 @@ func (s *Session) replay(rec Record, fresh Data) {
 
 // encode builds the record for s as of now.
 func (m *Manager) encode(s *Session, now time.Time) (Record, error) {
-	b, err := m.cfg.Codec.Encode(make([]byte, 0, 256), &s.data)
-	if err != nil {
-		return Record{}, fmt.Errorf("sesh: encode session: %w", err)
-	}
 	exp := m.deadline(now, s.data.Created)
 	if !s.commitExp.IsZero() && s.commitExp.Before(exp) {
 		exp = s.commitExp
+	}
+	b, err := m.cfg.Codec.Encode(make([]byte, 0, 256), &s.data)
+	if err != nil {
+		return Record{}, fmt.Errorf("sesh: encode session: %w", err)
 	}
 	return Record{Data: b, Expires: exp, UserID: s.data.UserID}, nil
 }
@@ -561,13 +568,20 @@ func (m *Manager) setCookies(s *Session) ([]string, error) {
 			opts.Expires = exp
 		}
 	}
+	if m.cfg.Cookie.OmitMaxAge {
+		opts.MaxAge = 0
+	}
 	if m.sealer != nil {
 		return m.sealedCookies(s, &opts)
 	}
 	switch {
 	case s.cookieDue && s.id != "" && s.status != StatusDestroyed:
 		s.cookieDue, s.expireDue = false, false
-		return []string{string(cookie.AppendSetCookie(make([]byte, 0, 160), m.cfg.Cookie.Name, s.id, &opts))}, nil
+		value := s.id
+		if m.cfg.CookieValue != nil {
+			value = m.cfg.CookieValue.EncodeID(s.id)
+		}
+		return []string{string(cookie.AppendSetCookie(make([]byte, 0, 160), m.cfg.Cookie.Name, value, &opts))}, nil
 	case s.expireDue:
 		s.cookieDue, s.expireDue = false, false
 		return []string{string(cookie.AppendExpire(make([]byte, 0, 160), m.cfg.Cookie.Name, &opts))}, nil

@@ -47,6 +47,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/redisstore/internal/shared"
 )
 
 // DefaultPrefix is the key prefix when Options.Prefix is empty.
@@ -90,38 +91,21 @@ var (
 // would hold every request past its deadline. New returns an error for such
 // a client rather than hang later.
 func New(client redis.UniversalClient, opts Options) (*Store, error) {
-	if client == nil {
-		return nil, errors.New("redisstore: nil client")
-	}
-	if !contextTimeouts(client) {
-		return nil, errors.New("redisstore: the client ignores context deadlines: set ContextTimeoutEnabled: true in its options")
+	if err := shared.CheckClient("redisstore", client); err != nil {
+		return nil, err
 	}
 	p := opts.Prefix
 	if p == "" {
 		p = DefaultPrefix
 	}
-	if strings.ContainsAny(p, "*?[]\\ \t\r\n") {
-		return nil, fmt.Errorf("redisstore: prefix %q contains a SCAN pattern character or whitespace", p)
+	if err := shared.CheckPrefix("redisstore", p); err != nil {
+		return nil, err
 	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now
 	}
 	return &Store{c: client, prefix: p, now: now}, nil
-}
-
-// contextTimeouts reports whether client honours context deadlines (true
-// for client types whose options it cannot read).
-func contextTimeouts(client redis.UniversalClient) bool {
-	switch c := client.(type) {
-	case *redis.Client:
-		return c.Options().ContextTimeoutEnabled
-	case *redis.ClusterClient:
-		return c.Options().ContextTimeoutEnabled
-	case *redis.Ring:
-		return c.Options().ContextTimeoutEnabled
-	}
-	return true
 }
 
 // Close closes the client if the store opened it (sesh.Open); otherwise it
@@ -139,21 +123,10 @@ func (s *Store) Client() redis.UniversalClient { return s.c }
 func (s *Store) sessionKey(key string) string { return s.prefix + "s:" + key }
 func (s *Store) userKey(user string) string   { return s.prefix + "u:" + user }
 
-// check validates key and ctx before any I/O.
-func check(ctx context.Context, key string) error {
-	if err := sesh.ValidateKey(key); err != nil {
-		return err
-	}
-	return ctx.Err()
-}
+func check(ctx context.Context, key string) error { return shared.CheckKey(ctx, key) }
 
-// wrap gives a driver error the package's prefix, keeping the context's
-// error visible to errors.Is even when the driver reports it otherwise.
 func wrap(ctx context.Context, op string, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("redisstore: %s: %w (%w)", op, cerr, err)
-	}
-	return fmt.Errorf("redisstore: %s: %w", op, err)
+	return shared.Wrap(ctx, "redisstore", op, err)
 }
 
 // newVersion returns a random version: positive, never 0, and with 62

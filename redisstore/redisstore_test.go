@@ -12,27 +12,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/redisstore/internal/redistest"
 	"github.com/sesh-go/sesh/storetest"
 )
 
-// client connects to SESH_REDIS_URL (skip, or fail under
-// SESH_REQUIRE_SERVICES=1, when it is unset or down).
-func client(t *testing.T) *redis.Client {
-	t.Helper()
-	o, err := redis.ParseURL(storetest.Service(t, "SESH_REDIS_URL"))
-	if err != nil {
-		t.Fatalf("SESH_REDIS_URL: %v", err)
-	}
-	o.ContextTimeoutEnabled = true
-	c := redis.NewClient(o)
-	t.Cleanup(func() { c.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		storetest.Unavailable(t, "redis at SESH_REDIS_URL", err)
-	}
-	return c
-}
+func client(t *testing.T) *redis.Client { return redistest.Client(t) }
 
 var prefixSeq atomic.Int64
 

@@ -1,0 +1,259 @@
+// Package connectredis is a sesh.Store in connect-redis's key layout, so a
+// sesh Manager configured with compat/express shares live sessions with an
+// Express app using express-session and connect-redis (7, 8 or 9):
+//
+//	<prefix><sid>   the record as a string (express-session's JSON), with a
+//	                TTL of ceil(seconds to expiry) set by SET … EX
+//
+// The default prefix is connect-redis's "sess:". A record whose expiry has
+// passed is deleted instead of written (connect-redis does the same), Touch
+// is EXPIRE only, and listing walks the prefix with SCAN. Expiry has
+// connect-redis's one-second precision, rounded up.
+//
+// connect-redis has no compare-and-set, and neither has this store (it
+// implements neither sesh.Swapper nor sesh.UserIndex): two requests that
+// change one session at once may lose an update, as they may in Node.
+package connectredis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/redisstore/internal/shared"
+)
+
+// DefaultPrefix is connect-redis's default key prefix.
+const DefaultPrefix = "sess:"
+
+// Options configures a Store.
+type Options struct {
+	// Prefix as connect-redis's prefix option; empty means DefaultPrefix.
+	Prefix string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Store is a sesh.Store, sesh.Toucher and sesh.Lister in connect-redis's
+// layout.
+type Store struct {
+	c      redis.UniversalClient
+	prefix string
+	now    func() time.Time
+}
+
+var (
+	_ sesh.Store   = (*Store)(nil)
+	_ sesh.Toucher = (*Store)(nil)
+	_ sesh.Lister  = (*Store)(nil)
+)
+
+// New returns a store over client (which must have ContextTimeoutEnabled,
+// as for redisstore). It does not close client.
+func New(client redis.UniversalClient, opts Options) (*Store, error) {
+	if err := shared.CheckClient("connectredis", client); err != nil {
+		return nil, err
+	}
+	p := opts.Prefix
+	if p == "" {
+		p = DefaultPrefix
+	}
+	if err := shared.CheckPrefix("connectredis", p); err != nil {
+		return nil, err
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{c: client, prefix: p, now: now}, nil
+}
+
+func check(ctx context.Context, key string) error { return shared.CheckKey(ctx, key) }
+
+func wrap(ctx context.Context, op string, err error) error {
+	return shared.Wrap(ctx, "connectredis", op, err)
+}
+
+// ttl is connect-redis's: ceil(seconds until exp).
+func (s *Store) ttl(exp time.Time) time.Duration {
+	d := exp.Sub(s.now())
+	if d <= 0 {
+		return 0
+	}
+	return (d + time.Second - 1) / time.Second * time.Second
+}
+
+// Get returns the record under key with its Redis expiry, or
+// sesh.ErrNotFound.
+func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
+	if err := check(ctx, key); err != nil {
+		return sesh.Record{}, err
+	}
+	k := s.prefix + key
+	var get *redis.StringCmd
+	var exp *redis.DurationCmd
+	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		get = p.Get(ctx, k)
+		exp = p.PExpireTime(ctx, k)
+		return nil
+	})
+	if errors.Is(err, redis.Nil) {
+		return sesh.Record{}, sesh.ErrNotFound
+	}
+	if err != nil {
+		return sesh.Record{}, wrap(ctx, "get", err)
+	}
+	ms := exp.Val()
+	if ms < 0 { // no TTL: connect-redis always sets one
+		return sesh.Record{}, fmt.Errorf("connectredis: %s has no TTL: %w", k, sesh.ErrCorrupt)
+	}
+	rec := sesh.Record{Data: []byte(get.Val()), Expires: time.UnixMilli(int64(ms / time.Millisecond))}
+	if !s.now().Before(rec.Expires) {
+		return sesh.Record{}, sesh.ErrNotFound
+	}
+	return rec, nil
+}
+
+// Set writes the record with SET … EX ceil(seconds), or deletes it if its
+// expiry has passed.
+func (s *Store) Set(ctx context.Context, key string, rec sesh.Record) error {
+	if err := check(ctx, key); err != nil {
+		return err
+	}
+	ttl := s.ttl(rec.Expires)
+	if ttl <= 0 {
+		return s.Delete(ctx, key)
+	}
+	if err := s.c.Set(ctx, s.prefix+key, rec.Data, ttl).Err(); err != nil {
+		return wrap(ctx, "set", err)
+	}
+	return nil
+}
+
+// Touch is connect-redis's touch: EXPIRE only; the JSON is not rewritten.
+func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error {
+	if err := check(ctx, key); err != nil {
+		return err
+	}
+	ttl := s.ttl(expires)
+	if ttl <= 0 {
+		n, err := s.c.Del(ctx, s.prefix+key).Result()
+		if err != nil {
+			return wrap(ctx, "touch", err)
+		}
+		if n == 0 {
+			return sesh.ErrNotFound
+		}
+		return nil
+	}
+	ok, err := s.c.Expire(ctx, s.prefix+key, ttl).Result()
+	if err != nil {
+		return wrap(ctx, "touch", err)
+	}
+	if !ok {
+		return sesh.ErrNotFound
+	}
+	return nil
+}
+
+// Delete removes the record. An absent key is not an error.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := check(ctx, key); err != nil {
+		return err
+	}
+	if err := s.c.Del(ctx, s.prefix+key).Err(); err != nil {
+		return wrap(ctx, "delete", err)
+	}
+	return nil
+}
+
+// scan calls fn with each key (without the prefix) under the prefix.
+func (s *Store) scan(ctx context.Context, fn func(keys []string) (bool, error)) error {
+	seen := map[string]bool{}
+	var cursor uint64
+	for {
+		keys, next, err := s.c.Scan(ctx, cursor, s.prefix+"*", 256).Result()
+		if err != nil {
+			return err
+		}
+		var fresh []string
+		for _, k := range keys {
+			k = strings.TrimPrefix(k, s.prefix)
+			if !seen[k] && sesh.ValidateKey(k) == nil {
+				seen[k] = true
+				fresh = append(fresh, k)
+			}
+		}
+		if len(fresh) > 0 {
+			more, err := fn(fresh)
+			if err != nil || !more {
+				return err
+			}
+		}
+		if next == 0 {
+			return nil
+		}
+		cursor = next
+	}
+}
+
+// Range calls fn for each live record under the prefix.
+func (s *Store) Range(ctx context.Context, fn func(key string, rec sesh.Record) bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := s.scan(ctx, func(keys []string) (bool, error) {
+		for _, k := range keys {
+			rec, err := s.Get(ctx, k)
+			if errors.Is(err, sesh.ErrNotFound) || errors.Is(err, sesh.ErrCorrupt) {
+				continue
+			}
+			if err != nil {
+				return false, err
+			}
+			if !fn(k, rec) {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return wrap(ctx, "range", err)
+	}
+	return nil
+}
+
+// Len counts the records under the prefix.
+func (s *Store) Len(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	err := s.scan(ctx, func(keys []string) (bool, error) { n += len(keys); return true, nil })
+	if err != nil {
+		return 0, wrap(ctx, "len", err)
+	}
+	return n, nil
+}
+
+// Clear deletes every record under the prefix.
+func (s *Store) Clear(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := s.scan(ctx, func(keys []string) (bool, error) {
+		full := make([]string, len(keys))
+		for i, k := range keys {
+			full[i] = s.prefix + k
+		}
+		return true, s.c.Unlink(ctx, full...).Err()
+	})
+	if err != nil {
+		return wrap(ctx, "clear", err)
+	}
+	return nil
+}
