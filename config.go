@@ -36,6 +36,23 @@ const (
 	SecureNever
 )
 
+// CookieSealer turns a cookie-only session's encoded data into a cookie
+// value and back. *cookie.Sealer (XChaCha20-Poly1305) is the one to use;
+// compat/remix provides Remix's signed (not encrypted) format for sharing a
+// cookie with a Remix app.
+type CookieSealer interface {
+	// Seal appends the cookie value carrying payload, valid until expires,
+	// for the cookie called name.
+	Seal(dst []byte, name string, expires time.Time, payload []byte) []byte
+	// SealedLen bounds the length of Seal's output for n bytes of payload.
+	SealedLen(n int) int
+	// Open returns the payload of a cookie value (as read from the Cookie
+	// header) and its expiry (zero if the format keeps none), with the index
+	// of the key that opened it (> 0: re-seal with the current key). Any
+	// failure is an error; Open must not panic on any input.
+	Open(name, value string, now time.Time) (payload []byte, expires time.Time, keyIndex int, err error)
+}
+
 // CookieValueCodec maps a session ID to a cookie value and back (see
 // Config.CookieValue).
 type CookieValueCodec interface {
@@ -106,7 +123,7 @@ type Config struct {
 	// Without a Revoked hook, a cookie-only session cannot be ended
 	// server-side: a copy of the cookie stays valid until its deadlines
 	// pass, even after sign-out.
-	Sealer *cookie.Sealer
+	Sealer CookieSealer
 	// Revoked, when set, is asked about every session that loads (both
 	// kinds): return true to treat it as gone. Keep a per-user "not before"
 	// time and compare it with Meta.SignedIn to end every session of a user

@@ -18,7 +18,7 @@ import (
 // with New and share it; it is safe for concurrent use.
 type Manager struct {
 	cfg      Config
-	sealer   *cookie.Sealer // cookie-only sessions; nil for server-side
+	sealer   CookieSealer // cookie-only sessions; nil for server-side
 	idle     time.Duration  // 0: off
 	absolute time.Duration  // 0: off
 	swapper  Swapper        // nil if the store cannot compare-and-set
@@ -490,7 +490,9 @@ func (m *Manager) touchIfDue(ctx context.Context, s *Session, now time.Time) err
 	if !s.commitExp.IsZero() && s.commitExp.Before(next) {
 		next = s.commitExp
 	}
-	due := s.touch || (m.idle > 0 && next.Sub(s.expires) >= m.cfg.TouchInterval)
+	// A zero expiry comes from a cookie format that keeps none (compat/remix):
+	// there is nothing to push forward.
+	due := s.touch || (m.idle > 0 && !s.expires.IsZero() && next.Sub(s.expires) >= m.cfg.TouchInterval)
 	if m.sealer != nil {
 		if due || s.reseal || m.cfg.Rolling {
 			s.touch = false

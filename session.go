@@ -349,6 +349,28 @@ func (s *Session) Keys() []string {
 	return keys
 }
 
+// FlashKeys returns the keys of the flash values waiting to be read,
+// sorted, as passed to Flash (without the __flash_…__ wrapping). Listing
+// them does not consume them; Get does.
+func (s *Session) FlashKeys() []string {
+	if s.begin() != nil {
+		s.mu.Unlock()
+		return nil
+	}
+	defer s.mu.Unlock()
+	var keys []string
+	for _, k := range sortedKeys(s.data.Values) {
+		inner, ok := strings.CutPrefix(k, flashPrefix)
+		if !ok || !strings.HasSuffix(inner, flashSuffix) || len(inner) < len(flashSuffix) {
+			continue
+		}
+		if _, ok := s.live(k); ok {
+			keys = append(keys, strings.TrimSuffix(inner, flashSuffix))
+		}
+	}
+	return keys
+}
+
 // Len returns the number of live values, flash values included.
 func (s *Session) Len() int {
 	if s.begin() != nil {

@@ -243,3 +243,24 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestFlashKeys(t *testing.T) {
+	e := newEnv(t, nil)
+	s, err := e.m.Load(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Set("plain", 1)
+	s.Flash("b", "x")
+	s.Flash("a", "y")
+	if got := s.FlashKeys(); len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Fatalf("FlashKeys = %q", got)
+	}
+	if !s.Has("a") {
+		t.Fatal("listing consumed a flash value")
+	}
+	sesh.Get[string](s, "a")
+	if got := s.FlashKeys(); len(got) != 1 || got[0] != "b" {
+		t.Fatalf("after reading a: %q", got)
+	}
+}

@@ -2,7 +2,6 @@ package connectredis
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,31 +17,15 @@ import (
 
 	"github.com/sesh-go/sesh"
 	"github.com/sesh-go/sesh/compat/express"
-	"github.com/sesh-go/sesh/storetest"
+	"github.com/sesh-go/sesh/internal/nodepeer"
 )
 
 // startNode runs testdata/node/server.js (express 5, express-session,
 // connect-redis 9 from the committed lockfile) and returns its base URL.
 func startNode(t *testing.T, redisURL, prefix, secrets string) string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		storetest.Unavailable(t, "node (the express-session peer)", err)
-	}
 	dir := filepath.Join("testdata", "node")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "express-session")); err != nil {
-		npm, err := exec.LookPath("npm")
-		if err != nil {
-			storetest.Unavailable(t, "npm (to install the express-session peer)", err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			storetest.Unavailable(t, "npm ci for the express-session peer", fmt.Errorf("%v\n%s", err, out))
-		}
-	}
+	node := nodepeer.Prepare(t, dir)
 	cmd := exec.Command(node, "server.js")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "REDIS_URL="+redisURL, "PREFIX="+prefix, "SECRET="+secrets)

@@ -1,0 +1,28 @@
+// The Node side of sesh's Remix interop test, one command per run:
+//   node peer.js write <secrets,csv> '<{"k":"v"}>' '<{"flashKey":"v"}>'  → prints the Set-Cookie line
+//   node peer.js read  <secrets,csv> '<Cookie header>' key1,key2            → prints {"key1":…,"key2":…,"flashLeft":[…]}
+const { createCookieSessionStorage } = require('@remix-run/node');
+
+async function main() {
+  const [cmd, secrets, a, b] = process.argv.slice(2);
+  const storage = createCookieSessionStorage({
+    cookie: { name: '__session', secrets: secrets.split(','), httpOnly: true, sameSite: 'lax', path: '/' },
+  });
+  if (cmd === 'write') {
+    const session = await storage.getSession();
+    for (const [k, v] of Object.entries(JSON.parse(a))) session.set(k, v);
+    for (const [k, v] of Object.entries(JSON.parse(b))) session.flash(k, v);
+    process.stdout.write(await storage.commitSession(session));
+    return;
+  }
+  if (cmd === 'read') {
+    const session = await storage.getSession(a);
+    const out = {};
+    for (const k of b.split(',')) out[k] = session.get(k) ?? null;
+    out.flashLeft = Object.keys(session.data).filter((k) => k.startsWith('__flash_'));
+    process.stdout.write(JSON.stringify(out));
+    return;
+  }
+  throw new Error('unknown command ' + cmd);
+}
+main().catch((err) => { console.error(err); process.exit(1); });
