@@ -18,10 +18,10 @@ import (
 // with New and share it; it is safe for concurrent use.
 type Manager struct {
 	cfg      Config
-	sealer   CookieSealer // cookie-only sessions; nil for server-side
-	idle     time.Duration  // 0: off
-	absolute time.Duration  // 0: off
-	swapper  Swapper        // nil if the store cannot compare-and-set
+	sealer   CookieSealer  // cookie-only sessions; nil for server-side
+	idle     time.Duration // 0: off
+	absolute time.Duration // 0: off
+	swapper  Swapper       // nil if the store cannot compare-and-set
 	toucher  Toucher
 	creator  Creator // the store mints IDs
 	log      *slog.Logger
