@@ -3,6 +3,7 @@
 package nodepeer
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -57,4 +58,50 @@ func Run(t *testing.T, dir string, args ...string) string {
 		t.Fatalf("node %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
 	return string(out)
+}
+
+// Start runs a Node server script in dir with extra environment, waits
+// for it to print "LISTENING <port>", and returns "http://127.0.0.1:<port>".
+// The process is interrupted (then killed) when the test ends.
+func Start(t *testing.T, dir, script string, env ...string) string {
+	t.Helper()
+	node := Prepare(t, dir)
+	cmd := exec.Command(node, script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	port := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if p, ok := strings.CutPrefix(sc.Text(), "LISTENING "); ok {
+				port <- p
+			}
+		}
+	}()
+	select {
+	case p := <-port:
+		return "http://127.0.0.1:" + p
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the Node peer %s did not start", filepath.Join(dir, script))
+		return ""
+	}
 }
