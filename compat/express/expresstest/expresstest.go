@@ -190,7 +190,6 @@ func goServer(t *testing.T, st sesh.Store, secrets ...string) string {
 	return srv.URL
 }
 
-
 func unescapeCookie(v string) string {
 	u, err := url.PathUnescape(v)
 	if err != nil {
