@@ -46,18 +46,7 @@ func Prepare(t *testing.T, dir string) string {
 // non-zero exit fails the test with its standard error.
 func Run(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	node := Prepare(t, dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, args...)
-	cmd.Dir = dir
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-	}
-	return string(out)
+	return RunEnv(t, dir, nil, args...)
 }
 
 // Start runs a Node server script in dir with extra environment, waits
@@ -104,4 +93,22 @@ func Start(t *testing.T, dir, script string, env ...string) string {
 		t.Fatalf("the Node peer %s did not start", filepath.Join(dir, script))
 		return ""
 	}
+}
+
+// RunEnv is Run with extra environment variables.
+func RunEnv(t *testing.T, dir string, env []string, args ...string) string {
+	t.Helper()
+	node := Prepare(t, dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out)
 }

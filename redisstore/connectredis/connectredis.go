@@ -1,6 +1,9 @@
 // Package connectredis is a sesh.Store in connect-redis's key layout, so a
 // sesh Manager configured with compat/express shares live sessions with an
-// Express app using express-session and connect-redis (7, 8 or 9):
+// Express app using express-session and connect-redis (7, 8 or 9). The same
+// layout is unstorage's Redis driver, which Astro's sessions use: with
+// Prefix set to the driver's base plus ":" and Options.NoTTL set, a Manager
+// configured with compat/astro shares sessions with an Astro site.
 //
 //	<prefix><sid>   the record as a string (express-session's JSON), with a
 //	                TTL of ceil(seconds to expiry) set by SET … EX
@@ -36,6 +39,11 @@ type Options struct {
 	Prefix string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// NoTTL is how long from now a record without a TTL is taken to live.
+	// connect-redis always sets one, so zero (the default) reads such a
+	// record as corrupt; unstorage's Redis driver (Astro) sets none unless
+	// configured with a ttl, so an Astro pairing sets this.
+	NoTTL time.Duration
 }
 
 // Store is a sesh.Store, sesh.Toucher and sesh.Lister in connect-redis's
@@ -44,6 +52,7 @@ type Store struct {
 	c      redis.UniversalClient
 	prefix string
 	now    func() time.Time
+	noTTL  time.Duration
 }
 
 var (
@@ -69,7 +78,10 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{c: client, prefix: p, now: now}, nil
+	if opts.NoTTL < 0 {
+		return nil, fmt.Errorf("connectredis: negative NoTTL %v", opts.NoTTL)
+	}
+	return &Store{c: client, prefix: p, now: now, noTTL: opts.NoTTL}, nil
 }
 
 func check(ctx context.Context, key string) error { return shared.CheckKey(ctx, key) }
@@ -108,10 +120,16 @@ func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
 		return sesh.Record{}, wrap(ctx, "get", err)
 	}
 	ms := exp.Val()
-	if ms < 0 { // no TTL: connect-redis always sets one
+	var expires time.Time
+	switch {
+	case ms >= 0:
+		expires = time.UnixMilli(int64(ms / time.Millisecond))
+	case s.noTTL > 0:
+		expires = s.now().Add(s.noTTL)
+	default: // connect-redis always sets a TTL
 		return sesh.Record{}, fmt.Errorf("connectredis: %s has no TTL: %w", k, sesh.ErrCorrupt)
 	}
-	rec := sesh.Record{Data: []byte(get.Val()), Expires: time.UnixMilli(int64(ms / time.Millisecond))}
+	rec := sesh.Record{Data: []byte(get.Val()), Expires: expires}
 	if !s.now().Before(rec.Expires) {
 		return sesh.Record{}, sesh.ErrNotFound
 	}
