@@ -1,13 +1,16 @@
-// The Node side of sesh's Remix interop test, one command per run:
+// The Node side of sesh's Remix interop test, one command per run (with
+// FILE_DIR set, the commands use createFileSessionStorage on that directory
+// instead of the cookie storage):
 //   node peer.js write <secrets,csv> '<{"k":"v"}>' '<{"flashKey":"v"}>'  → prints the Set-Cookie line
 //   node peer.js read  <secrets,csv> '<Cookie header>' key1,key2            → prints {"key1":…,"key2":…,"flashLeft":[…]}
-const { createCookieSessionStorage } = require('@remix-run/node');
+const { createCookieSessionStorage, createFileSessionStorage } = require('@remix-run/node');
 
 async function main() {
   const [cmd, secrets, a, b] = process.argv.slice(2);
-  const storage = createCookieSessionStorage({
-    cookie: { name: '__session', secrets: secrets.split(','), httpOnly: true, sameSite: 'lax', path: '/' },
-  });
+  const cookie = { name: '__session', secrets: secrets.split(','), httpOnly: true, sameSite: 'lax', path: '/' };
+  const storage = process.env.FILE_DIR
+    ? createFileSessionStorage({ cookie: { ...cookie, maxAge: 3600 }, dir: process.env.FILE_DIR })
+    : createCookieSessionStorage({ cookie });
   if (cmd === 'write') {
     const session = await storage.getSession();
     for (const [k, v] of Object.entries(JSON.parse(a))) session.set(k, v);
