@@ -117,9 +117,10 @@ type CookieConfig struct {
 type Config struct {
 	// Store keeps the session records. Required, unless Sealer is set.
 	Store Store
-	// Sealer makes sessions cookie-only: the session data is sealed
-	// (encrypted and authenticated, see cookie.Sealer) into the cookie
-	// itself and no Store is used. Set exactly one of Store and Sealer.
+	// Sealer makes sessions cookie-only: the session data is sealed into
+	// the cookie itself and no Store is used. Use a *cookie.Sealer
+	// (encrypted and authenticated); compat/remix.Signer writes Remix's
+	// signed, readable format for sharing a cookie with a Remix app. Set exactly one of Store and Sealer.
 	// Without a Revoked hook, a cookie-only session cannot be ended
 	// server-side: a copy of the cookie stays valid until its deadlines
 	// pass, even after sign-out.
