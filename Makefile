@@ -21,6 +21,9 @@ test: browser
 		echo "== go test $$m"; \
 		(cd $$m && $(GO) test $(TESTFLAGS) ./...); \
 	done
+	@echo "== benchmarks, one iteration each (they must run, not just compile)"
+	@cd bench && out=$$($(GO) test -run '^$$' -bench . -benchtime 1x ./... 2>&1) || { echo "$$out"; exit 1; }; \
+		echo "$$out" | grep -E '^(ok|--- SKIP)' || true
 
 ## browser: Debian's Chromium for the demo's browser test (installed if
 ## missing and apt-get is usable; otherwise that test skips and says why)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/sesh-go/sesh/cookie"
@@ -51,6 +52,15 @@ type CookieSealer interface {
 	// of the key that opened it (> 0: re-seal with the current key). Any
 	// failure is an error; Open must not panic on any input.
 	Open(name, value string, now time.Time) (payload []byte, expires time.Time, keyIndex int, err error)
+}
+
+// isNilPointer reports whether v is an interface holding a nil pointer.
+func isNilPointer(v any) bool {
+	if v == nil {
+		return false
+	}
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
 // CookieValueCodec maps a session ID to a cookie value and back (see
@@ -209,6 +219,15 @@ func configErr(format string, a ...any) error {
 
 // normalize fills defaults and validates. It never panics.
 func (c Config) normalize() (Config, error) {
+	// A nil *cookie.Sealer in the interface field means "no sealer": the
+	// natural `var s *cookie.Sealer; …; Config{Sealer: s}` must not turn a
+	// server-side configuration into a conflicting one.
+	if isNilPointer(c.Sealer) {
+		c.Sealer = nil
+	}
+	if isNilPointer(c.CookieValue) {
+		c.CookieValue = nil
+	}
 	switch {
 	case c.Store == nil && c.Sealer == nil:
 		return c, configErr("no Store and no Sealer: set a Store for server-side sessions (memstore.New() gives an in-process one) or a Sealer for cookie-only sessions")

@@ -479,3 +479,24 @@ func TestSealedConfig(t *testing.T) {
 		t.Fatalf("LoadID in cookie mode: %v", err)
 	}
 }
+
+// A nil *cookie.Sealer in Config.Sealer is no sealer, not a conflict with
+// Store: `var s *cookie.Sealer; …; Config{Store: st, Sealer: s}` is common.
+func TestTypedNilSealerIsNoSealer(t *testing.T) {
+	var nilSealer *cookie.Sealer
+	m, err := sesh.New(sesh.Config{Store: newEnv(t, nil).mem, Sealer: nilSealer})
+	if err != nil {
+		t.Fatalf("Store with a nil *cookie.Sealer: %v", err)
+	}
+	s, err := m.Load(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Set("k", 1)
+	if c, err := m.Commit(context.Background(), s); err != nil || !strings.HasPrefix(c, "session=") {
+		t.Fatalf("commit: %q, %v", c, err)
+	}
+	if _, err := sesh.New(sesh.Config{Sealer: nilSealer}); !errors.Is(err, sesh.ErrConfig) {
+		t.Fatalf("only a nil sealer: err = %v, want ErrConfig (no Store and no Sealer)", err)
+	}
+}
