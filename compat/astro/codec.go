@@ -11,24 +11,17 @@ import (
 
 	"github.com/sesh-go/sesh"
 	"github.com/sesh-go/sesh/compat/astro/devalue"
+	"github.com/sesh-go/sesh/compat/internal/seshmeta"
 )
 
 // devalueKey marks a value JSON cannot hold: {"__devalue":"<devalue string>"}.
 const devalueKey = "__devalue"
 
 // metaKey is the entry that carries sesh's metadata.
-const metaKey = "__sesh"
+const metaKey = seshmeta.Key
 
 // Codec reads and writes Astro's stored session (sesh.Codec).
 type Codec struct{}
-
-type meta struct {
-	C int64  `json:"c,omitempty"`
-	U string `json:"u,omitempty"`
-	S int64  `json:"s,omitempty"`
-	A string `json:"a,omitempty"`
-	P int64  `json:"p,omitempty"`
-}
 
 // Decode reads devalue's Map<string, {data, expires}>.
 func (Codec) Decode(src []byte, d *sesh.Data) error {
@@ -53,16 +46,10 @@ func (Codec) Decode(src []byte, d *sesh.Data) error {
 		data, _ := entry.Get("data")
 		if key == metaKey {
 			if s, ok := data.(string); ok {
-				var md meta
+				var md seshmeta.Meta
 				if json.Unmarshal([]byte(s), &md) == nil {
-					d.UserID, d.UserAgent = md.U, md.A
-					d.Persist = time.Duration(md.P) * time.Millisecond
-					if md.C != 0 {
-						d.Created = time.UnixMilli(md.C)
-					}
-					if md.S != 0 {
-						d.SignedIn = time.UnixMilli(md.S)
-					}
+					md.I, md.T = "", nil // deadlines live in each entry's expires
+					md.Apply(d)
 				}
 			}
 			continue
@@ -112,14 +99,9 @@ func (Codec) Encode(dst []byte, d *sesh.Data) ([]byte, error) {
 		}
 		m.Keys, m.Values = append(m.Keys, k), append(m.Values, entry)
 	}
-	md := meta{U: d.UserID, A: d.UserAgent, P: d.Persist.Milliseconds()}
-	if !d.Created.IsZero() {
-		md.C = d.Created.UnixMilli()
-	}
-	if !d.SignedIn.IsZero() {
-		md.S = d.SignedIn.UnixMilli()
-	}
-	if md != (meta{}) {
+	md := seshmeta.From(d)
+	md.I, md.T = "", nil // deadlines live in each entry's expires
+	if !md.Empty() {
 		b, _ := json.Marshal(md)
 		entry := devalue.NewObject()
 		entry.Set("data", string(b))

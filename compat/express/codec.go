@@ -1,17 +1,17 @@
 package express
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/compat/internal/seshmeta"
 )
 
 // metaKey is the property that carries sesh's metadata in the record.
-const metaKey = "__sesh"
+const metaKey = seshmeta.Key
 
 // reserved are the property names express-session ignores in stored data
 // (they are methods of its Session); sesh ignores them on read and refuses
@@ -23,15 +23,6 @@ var reserved = []string{"cookie", metaKey, "id", "req", "save", "reload", "touch
 // Configure fills it from the Manager's cookie configuration.
 type Codec struct {
 	Cookie sesh.CookieConfig
-}
-
-type meta struct {
-	C int64            `json:"c,omitempty"`
-	U string           `json:"u,omitempty"`
-	S int64            `json:"s,omitempty"`
-	A string           `json:"a,omitempty"`
-	P int64            `json:"p,omitempty"`
-	T map[string]int64 `json:"t,omitempty"`
 }
 
 type cookieJSON struct {
@@ -95,24 +86,11 @@ func (c Codec) Encode(dst []byte, d *sesh.Data) ([]byte, error) {
 		dst = append(dst, ':')
 		dst = append(dst, d.Values[k]...)
 	}
-	m := meta{U: d.UserID, A: d.UserAgent, P: d.Persist.Milliseconds()}
-	if !d.Created.IsZero() {
-		m.C = d.Created.UnixMilli()
-	}
-	if !d.SignedIn.IsZero() {
-		m.S = d.SignedIn.UnixMilli()
-	}
-	if len(d.Deadlines) > 0 {
-		m.T = make(map[string]int64, len(d.Deadlines))
-		for k, t := range d.Deadlines {
-			m.T[k] = t.UnixMilli()
+	if m := seshmeta.From(d); !m.Empty() {
+		mb, err := json.Marshal(m)
+		if err != nil {
+			return nil, fmt.Errorf("express: %w", err)
 		}
-	}
-	mb, err := json.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("express: %w", err)
-	}
-	if !bytes.Equal(mb, []byte("{}")) {
 		dst = append(dst, `,"`+metaKey+`":`...)
 		dst = append(dst, mb...)
 	}
@@ -139,26 +117,11 @@ func (Codec) Decode(src []byte, d *sesh.Data) error {
 		d.Persist = time.Duration(*ck.OriginalMaxAge) * time.Millisecond
 	}
 	if mr, ok := top[metaKey]; ok {
-		var m meta
+		var m seshmeta.Meta
 		if err := json.Unmarshal(mr, &m); err != nil {
 			return fmt.Errorf("%w: express: %s: %w", sesh.ErrDecode, metaKey, err)
 		}
-		d.UserID, d.UserAgent = m.U, m.A
-		if m.C != 0 {
-			d.Created = time.UnixMilli(m.C)
-		}
-		if m.S != 0 {
-			d.SignedIn = time.UnixMilli(m.S)
-		}
-		if m.P > 0 {
-			d.Persist = time.Duration(m.P) * time.Millisecond
-		}
-		if len(m.T) > 0 {
-			d.Deadlines = make(map[string]time.Time, len(m.T))
-			for k, ms := range m.T {
-				d.Deadlines[k] = time.UnixMilli(ms)
-			}
-		}
+		m.Apply(d) // its "p" overrides originalMaxAge
 	}
 	for k, v := range top {
 		if slices.Contains(reserved, k) {
