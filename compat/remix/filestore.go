@@ -1,10 +1,8 @@
 package remix
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,11 +10,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/sesh-go/sesh"
 	"github.com/sesh-go/sesh/cookie"
+	"github.com/sesh-go/sesh/internal/jsonwrap"
 )
 
 // FileStore is Remix's createFileSessionStorage as a sesh.Store and
@@ -76,25 +74,9 @@ type fileContent struct {
 	Expires *string         `json:"expires,omitempty"`
 }
 
-const bytesKey = `{"__sesh_bytes":`
-
-func wrapData(data []byte) json.RawMessage {
-	if len(data) > 0 && json.Valid(data) && !bytes.HasPrefix(data, []byte(bytesKey)) {
-		return data
-	}
-	return json.RawMessage(bytesKey + `"` + base64.StdEncoding.EncodeToString(data) + `"}`)
-}
-
-func unwrapData(raw json.RawMessage) ([]byte, error) {
-	if b64, ok := strings.CutPrefix(string(raw), bytesKey+`"`); ok && strings.HasSuffix(b64, `"}`) {
-		return base64.StdEncoding.DecodeString(strings.TrimSuffix(b64, `"}`))
-	}
-	return []byte(raw), nil
-}
-
 func content(rec sesh.Record) ([]byte, error) {
 	exp := rec.Expires.UTC().Format("2006-01-02T15:04:05.000Z")
-	return json.Marshal(fileContent{Data: wrapData(rec.Data), Expires: &exp})
+	return json.Marshal(fileContent{Data: jsonwrap.Wrap(rec.Data), Expires: &exp})
 }
 
 func check(ctx context.Context, key string) error {
@@ -134,7 +116,7 @@ func (s *FileStore) Get(ctx context.Context, key string) (sesh.Record, error) {
 		}
 		rec.Expires = t
 	}
-	if rec.Data, err = unwrapData(c.Data); err != nil {
+	if rec.Data, err = jsonwrap.Unwrap(c.Data); err != nil {
 		return sesh.Record{}, fmt.Errorf("remix: %s: %w", p, sesh.ErrCorrupt)
 	}
 	return rec, nil

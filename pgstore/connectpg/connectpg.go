@@ -20,10 +20,7 @@
 package connectpg
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -33,6 +30,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/internal/jsonwrap"
 )
 
 // DefaultTable is connect-pg-simple's default table name.
@@ -116,24 +114,6 @@ func wrap(ctx context.Context, op string, err error) error {
 // seconds is connect-pg-simple's Math.ceil(ms / 1000).
 func seconds(t time.Time) int64 { return int64(math.Ceil(float64(t.UnixMilli()) / 1000)) }
 
-const bytesKey = `{"__sesh_bytes":`
-
-// encode returns the json text for data.
-func encode(data []byte) string {
-	if json.Valid(data) && !bytes.HasPrefix(bytes.TrimSpace(data), []byte(bytesKey)) {
-		return string(data)
-	}
-	return bytesKey + `"` + base64.StdEncoding.EncodeToString(data) + `"}`
-}
-
-// decode reverses encode.
-func decode(text string) ([]byte, error) {
-	if b64, ok := strings.CutPrefix(text, bytesKey+`"`); ok && strings.HasSuffix(b64, `"}`) {
-		return base64.StdEncoding.DecodeString(strings.TrimSuffix(b64, `"}`))
-	}
-	return []byte(text), nil
-}
-
 // Get returns the record whose expire has not passed, or sesh.ErrNotFound.
 func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
 	if err := check(ctx, key); err != nil {
@@ -149,7 +129,7 @@ func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
 	if err != nil {
 		return sesh.Record{}, wrap(ctx, "get", err)
 	}
-	data, err := decode(text)
+	data, err := jsonwrap.Unwrap([]byte(text))
 	if err != nil {
 		return sesh.Record{}, fmt.Errorf("connectpg: %w", sesh.ErrCorrupt)
 	}
@@ -169,7 +149,7 @@ func (s *Store) Set(ctx context.Context, key string, rec sesh.Record) error {
 		return s.Delete(ctx, key)
 	}
 	_, err := s.p.Exec(ctx, `INSERT INTO `+s.table+` (sess, expire, sid) SELECT $1::json, to_timestamp($2), $3
-		ON CONFLICT (sid) DO UPDATE SET sess = $1::json, expire = to_timestamp($2)`, encode(rec.Data), seconds(rec.Expires), key)
+		ON CONFLICT (sid) DO UPDATE SET sess = $1::json, expire = to_timestamp($2)`, string(jsonwrap.Wrap(rec.Data)), seconds(rec.Expires), key)
 	if err != nil {
 		return wrap(ctx, "set", err)
 	}

@@ -70,15 +70,3 @@ func TestLayout(t *testing.T) {
 		t.Fatalf("Prune of live rows: %d, %v", n, err)
 	}
 }
-
-func TestBytesWrapping(t *testing.T) {
-	for _, b := range [][]byte{{0, 1, 2}, []byte("not json"), []byte(`{"__sesh_bytes":"x"}`), nil} {
-		got, err := decode(encode(b))
-		if err != nil || string(got) != string(b) {
-			t.Fatalf("round trip of %q: %q, %v", b, got, err)
-		}
-	}
-	if encode([]byte(`{"a":1}`)) != `{"a":1}` {
-		t.Fatal("JSON is not stored verbatim")
-	}
-}
