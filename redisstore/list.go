@@ -3,84 +3,19 @@ package redisstore
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/redisstore/internal/shared"
 )
 
 // scanCount is the COUNT hint of each SCAN call, and so the size of the
 // batches read back by pipeline.
 const scanCount = 256
 
-// forEachPrimary calls fn with a client for every primary: each master of
-// a Cluster, each shard of a Ring, or the client itself.
-func (s *Store) forEachPrimary(ctx context.Context, fn func(ctx context.Context, c redis.Cmdable) error) error {
-	switch c := s.c.(type) {
-	case *redis.ClusterClient:
-		// ForEachMaster runs fn concurrently; serialize so that callers
-		// (Range's callback) see one walk at a time.
-		var mu sync.Mutex
-		return c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
-			mu.Lock()
-			defer mu.Unlock()
-			return fn(ctx, m)
-		})
-	case *redis.Ring:
-		var mu sync.Mutex
-		return c.ForEachShard(ctx, func(ctx context.Context, m *redis.Client) error {
-			mu.Lock()
-			defer mu.Unlock()
-			return fn(ctx, m)
-		})
-	default:
-		return fn(ctx, s.c)
-	}
-}
-
-// scan calls batch with each page of keys under pattern on every primary,
-// each key once per primary.
+// scan calls batch with each page of keys under pattern on every primary.
 func (s *Store) scan(ctx context.Context, pattern string, batch func(ctx context.Context, c redis.Cmdable, keys []string) (bool, error)) error {
-	stop := errors.New("stop")
-	stopped := false // forEachPrimary serializes the walks: no lock needed
-	err := s.forEachPrimary(ctx, func(ctx context.Context, c redis.Cmdable) error {
-		if stopped {
-			return stop
-		}
-		seen := map[string]struct{}{}
-		var cursor uint64
-		for {
-			keys, next, err := c.Scan(ctx, cursor, pattern, scanCount).Result()
-			if err != nil {
-				return err
-			}
-			fresh := keys[:0]
-			for _, k := range keys {
-				if _, dup := seen[k]; !dup {
-					seen[k] = struct{}{}
-					fresh = append(fresh, k)
-				}
-			}
-			if len(fresh) > 0 {
-				more, err := batch(ctx, c, fresh)
-				if err != nil {
-					return err
-				}
-				if !more {
-					stopped = true
-					return stop
-				}
-			}
-			if next == 0 {
-				return nil
-			}
-			cursor = next
-		}
-	})
-	if errors.Is(err, stop) {
-		return nil
-	}
-	return err
+	return shared.Scan(ctx, s.c, pattern, scanCount, batch)
 }
 
 // getMany reads the records under the given full Redis keys in one

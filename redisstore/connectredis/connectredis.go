@@ -189,34 +189,21 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// scan calls fn with each key (without the prefix) under the prefix.
+// scan calls fn with each page of keys (without the prefix) under the
+// prefix, on every primary.
 func (s *Store) scan(ctx context.Context, fn func(keys []string) (bool, error)) error {
-	seen := map[string]bool{}
-	var cursor uint64
-	for {
-		keys, next, err := s.c.Scan(ctx, cursor, s.prefix+"*", 256).Result()
-		if err != nil {
-			return err
-		}
+	return shared.Scan(ctx, s.c, s.prefix+"*", 256, func(_ context.Context, _ redis.Cmdable, keys []string) (bool, error) {
 		var fresh []string
 		for _, k := range keys {
-			k = strings.TrimPrefix(k, s.prefix)
-			if !seen[k] && sesh.ValidateKey(k) == nil {
-				seen[k] = true
+			if k = strings.TrimPrefix(k, s.prefix); sesh.ValidateKey(k) == nil {
 				fresh = append(fresh, k)
 			}
 		}
-		if len(fresh) > 0 {
-			more, err := fn(fresh)
-			if err != nil || !more {
-				return err
-			}
+		if len(fresh) == 0 {
+			return true, nil
 		}
-		if next == 0 {
-			return nil
-		}
-		cursor = next
-	}
+		return fn(fresh)
+	})
 }
 
 // Range calls fn for each live record under the prefix.

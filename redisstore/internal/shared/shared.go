@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sesh-go/sesh"
@@ -63,4 +64,72 @@ func Wrap(ctx context.Context, pkg, op string, err error) error {
 		return fmt.Errorf("%s: %s: %w (%w)", pkg, op, cerr, err)
 	}
 	return fmt.Errorf("%s: %s: %w", pkg, op, err)
+}
+
+// forEachPrimary calls fn with a client for every primary: each master of
+// a Cluster, each shard of a Ring, or the client itself. Cluster and Ring
+// run fn concurrently; it is serialized here, so callers (a Range
+// callback) see one walk at a time.
+func forEachPrimary(ctx context.Context, client redis.UniversalClient, fn func(ctx context.Context, c redis.Cmdable) error) error {
+	var mu sync.Mutex
+	serial := func(ctx context.Context, m *redis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return fn(ctx, m)
+	}
+	switch c := client.(type) {
+	case *redis.ClusterClient:
+		return c.ForEachMaster(ctx, serial)
+	case *redis.Ring:
+		return c.ForEachShard(ctx, serial)
+	default:
+		return fn(ctx, client)
+	}
+}
+
+// Scan calls batch with each page of keys matching pattern (SCAN with
+// COUNT count, never KEYS) on every primary, each key once per primary,
+// until batch returns false or an error.
+func Scan(ctx context.Context, client redis.UniversalClient, pattern string, count int64,
+	batch func(ctx context.Context, c redis.Cmdable, keys []string) (bool, error)) error {
+	stop := errors.New("stop")
+	stopped := false // forEachPrimary serializes the walks: no lock needed
+	err := forEachPrimary(ctx, client, func(ctx context.Context, c redis.Cmdable) error {
+		if stopped {
+			return stop
+		}
+		seen := map[string]struct{}{}
+		var cursor uint64
+		for {
+			keys, next, err := c.Scan(ctx, cursor, pattern, count).Result()
+			if err != nil {
+				return err
+			}
+			fresh := keys[:0]
+			for _, k := range keys {
+				if _, dup := seen[k]; !dup {
+					seen[k] = struct{}{}
+					fresh = append(fresh, k)
+				}
+			}
+			if len(fresh) > 0 {
+				more, err := batch(ctx, c, fresh)
+				if err != nil {
+					return err
+				}
+				if !more {
+					stopped = true
+					return stop
+				}
+			}
+			if next == 0 {
+				return nil
+			}
+			cursor = next
+		}
+	})
+	if errors.Is(err, stop) {
+		return nil
+	}
+	return err
 }
