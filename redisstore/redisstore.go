@@ -47,6 +47,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/internal/storekit"
 	"github.com/sesh-go/sesh/redisstore/internal/shared"
 )
 
@@ -123,10 +124,10 @@ func (s *Store) Client() redis.UniversalClient { return s.c }
 func (s *Store) sessionKey(key string) string { return s.prefix + "s:" + key }
 func (s *Store) userKey(user string) string   { return s.prefix + "u:" + user }
 
-func check(ctx context.Context, key string) error { return shared.CheckKey(ctx, key) }
+func check(ctx context.Context, key string) error { return storekit.CheckKey(ctx, key) }
 
 func wrap(ctx context.Context, op string, err error) error {
-	return shared.Wrap(ctx, "redisstore", op, err)
+	return storekit.Wrap(ctx, "redisstore", op, err)
 }
 
 // newVersion returns a random version: positive, never 0, and with 62

@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/internal/storekit"
 )
 
 // Defaults for Options.
@@ -226,10 +227,7 @@ func (s *Store) DropTable(ctx context.Context) error {
 }
 
 func (s *Store) wrap(ctx context.Context, op string, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("sqlstore(%s): %s: %w (%w)", s.d.Name, op, cerr, err)
-	}
-	return fmt.Errorf("sqlstore(%s): %s: %w", s.d.Name, op, err)
+	return storekit.Wrap(ctx, "sqlstore("+s.d.Name+")", op, err)
 }
 
 func micros(t time.Time) int64 { return t.UnixMicro() }
@@ -237,12 +235,7 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 func (s *Store) nowMicros() int64 { return s.now().UnixMicro() }
 
 // check validates key and ctx before any I/O.
-func check(ctx context.Context, key string) error {
-	if err := sesh.ValidateKey(key); err != nil {
-		return err
-	}
-	return ctx.Err()
-}
+func check(ctx context.Context, key string) error { return storekit.CheckKey(ctx, key) }
 
 func checkUser(u string) error {
 	if len(u) > MaxUserIDLen {

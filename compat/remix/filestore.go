@@ -15,6 +15,7 @@ import (
 	"github.com/sesh-go/sesh"
 	"github.com/sesh-go/sesh/cookie"
 	"github.com/sesh-go/sesh/internal/jsonwrap"
+	"github.com/sesh-go/sesh/internal/storekit"
 )
 
 // FileStore is Remix's createFileSessionStorage as a sesh.Store and
@@ -79,12 +80,7 @@ func content(rec sesh.Record) ([]byte, error) {
 	return json.Marshal(fileContent{Data: jsonwrap.Wrap(rec.Data), Expires: &exp})
 }
 
-func check(ctx context.Context, key string) error {
-	if err := sesh.ValidateKey(key); err != nil {
-		return err
-	}
-	return ctx.Err()
-}
+func check(ctx context.Context, key string) error { return storekit.CheckKey(ctx, key) }
 
 // Get reads the record; an expired one is removed and reads as
 // sesh.ErrNotFound.

@@ -31,6 +31,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/sesh-go/sesh"
 	"github.com/sesh-go/sesh/internal/jsonwrap"
+	"github.com/sesh-go/sesh/internal/storekit"
 )
 
 // DefaultTable is connect-pg-simple's default table name.
@@ -97,18 +98,10 @@ func (s *Store) CreateTable(ctx context.Context) error {
 	return nil
 }
 
-func check(ctx context.Context, key string) error {
-	if err := sesh.ValidateKey(key); err != nil {
-		return err
-	}
-	return ctx.Err()
-}
+func check(ctx context.Context, key string) error { return storekit.CheckKey(ctx, key) }
 
 func wrap(ctx context.Context, op string, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("connectpg: %s: %w (%w)", op, cerr, err)
-	}
-	return fmt.Errorf("connectpg: %s: %w", op, err)
+	return storekit.Wrap(ctx, "connectpg", op, err)
 }
 
 // seconds is connect-pg-simple's Math.ceil(ms / 1000).

@@ -27,6 +27,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/internal/storekit"
 	"github.com/sesh-go/sesh/redisstore/internal/shared"
 )
 
@@ -84,10 +85,10 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	return &Store{c: client, prefix: p, now: now, noTTL: opts.NoTTL}, nil
 }
 
-func check(ctx context.Context, key string) error { return shared.CheckKey(ctx, key) }
+func check(ctx context.Context, key string) error { return storekit.CheckKey(ctx, key) }
 
 func wrap(ctx context.Context, op string, err error) error {
-	return shared.Wrap(ctx, "connectredis", op, err)
+	return storekit.Wrap(ctx, "connectredis", op, err)
 }
 
 // ttl is connect-redis's: ceil(seconds until exp).

@@ -1,5 +1,5 @@
 // Package shared holds what redisstore and connectredis both need: client
-// and prefix validation, key checks and error wrapping.
+// and prefix validation and the SCAN walk over every primary.
 package shared
 
 import (
@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/sesh-go/sesh"
 )
 
 // CheckClient refuses a nil client and one that ignores context deadlines
@@ -47,23 +46,6 @@ func CheckPrefix(pkg, p string) error {
 		return fmt.Errorf("%s: prefix %q contains a SCAN pattern character or whitespace", pkg, p)
 	}
 	return nil
-}
-
-// CheckKey validates key and ctx before any I/O.
-func CheckKey(ctx context.Context, key string) error {
-	if err := sesh.ValidateKey(key); err != nil {
-		return err
-	}
-	return ctx.Err()
-}
-
-// Wrap gives a driver error the package's prefix, keeping the context's
-// error visible to errors.Is even when the driver reports it otherwise.
-func Wrap(ctx context.Context, pkg, op string, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("%s: %s: %w (%w)", pkg, op, cerr, err)
-	}
-	return fmt.Errorf("%s: %s: %w", pkg, op, err)
 }
 
 // forEachPrimary calls fn with a client for every primary: each master of
