@@ -34,7 +34,7 @@ func (s *Store) getMany(ctx context.Context, c redis.Cmdable, full []string) ([]
 	recs := make([]sesh.Record, len(full))
 	ok := make([]bool, len(full))
 	for i, cmd := range cmds {
-		rec, err := s.parseGet(cmd.Result())
+		rec, err := s.parseGet(cmd.Bytes())
 		if err == nil {
 			recs[i], ok[i] = rec, true
 		}

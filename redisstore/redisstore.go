@@ -40,9 +40,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -130,59 +128,14 @@ func wrap(ctx context.Context, op string, err error) error {
 	return storekit.Wrap(ctx, "redisstore", op, err)
 }
 
-// newVersion returns a random version: positive, never 0, and with 62
-// random bits a key does not get one it held before in any practical
-// lifetime.
-func newVersion() int64 { return rand.Int64N(1<<62) + 1 }
-
-// encode builds the stored value.
+// encode builds the stored value (storekit's envelope).
 func encode(version, expiresMs int64, user string, data []byte) []byte {
-	b := make([]byte, 0, 48+len(user)+len(data))
-	b = strconv.AppendInt(b, version, 10)
-	b = append(b, ':')
-	b = strconv.AppendInt(b, expiresMs, 10)
-	b = append(b, ':')
-	b = strconv.AppendInt(b, int64(len(user)), 10)
-	b = append(b, ':')
-	b = append(b, user...)
-	return append(b, data...)
+	return storekit.AppendRecord(make([]byte, 0, 48+len(user)+len(data)), version, expiresMs, user, data)
 }
 
 // errBadValue reports a value under the store's prefix that it did not
 // write; it wraps sesh.ErrCorrupt.
 var errBadValue = fmt.Errorf("redisstore: malformed value: %w", sesh.ErrCorrupt)
-
-// decode parses a stored value. The returned Data is a fresh copy.
-func decode(v string) (sesh.Record, error) {
-	i := strings.IndexByte(v, ':')
-	if i <= 0 {
-		return sesh.Record{}, errBadValue
-	}
-	ver, err := strconv.ParseInt(v[:i], 10, 64)
-	if err != nil || ver <= 0 {
-		return sesh.Record{}, errBadValue
-	}
-	v = v[i+1:]
-	i = strings.IndexByte(v, ':')
-	if i <= 0 {
-		return sesh.Record{}, errBadValue
-	}
-	ms, err := strconv.ParseInt(v[:i], 10, 64)
-	if err != nil || ms <= 0 {
-		return sesh.Record{}, errBadValue
-	}
-	v = v[i+1:]
-	j := strings.IndexByte(v, ':')
-	if j <= 0 {
-		return sesh.Record{}, errBadValue
-	}
-	n, err := strconv.Atoi(v[:j])
-	if err != nil || n < 0 || n > len(v)-j-1 {
-		return sesh.Record{}, errBadValue
-	}
-	v = v[j+1:]
-	return sesh.Record{Version: ver, Expires: time.UnixMilli(ms), UserID: v[:n], Data: []byte(v[n:])}, nil
-}
 
 // swapScript: ARGV = expected version ("0": must be absent), new value,
 // expiry in Unix ms ("0": delete). Returns 1 done, 0 conflict, -1 absent.
@@ -230,14 +183,14 @@ return string.sub(rest, 1, tonumber(n))
 `)
 
 // parseGet turns a GET reply into a record.
-func (s *Store) parseGet(v string, err error) (sesh.Record, error) {
+func (s *Store) parseGet(v []byte, err error) (sesh.Record, error) {
 	if errors.Is(err, redis.Nil) {
 		return sesh.Record{}, sesh.ErrNotFound
 	}
 	if err != nil {
 		return sesh.Record{}, err
 	}
-	rec, err := decode(v)
+	rec, err := storekit.ParseRecord("redisstore", v)
 	if err != nil {
 		return sesh.Record{}, err
 	}
@@ -254,7 +207,7 @@ func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
 	if err := check(ctx, key); err != nil {
 		return sesh.Record{}, err
 	}
-	rec, err := s.parseGet(s.c.Get(ctx, s.sessionKey(key)).Result())
+	rec, err := s.parseGet(s.c.Get(ctx, s.sessionKey(key)).Bytes())
 	if err != nil && !errors.Is(err, sesh.ErrNotFound) && !errors.Is(err, sesh.ErrCorrupt) {
 		return sesh.Record{}, wrap(ctx, "get", err)
 	}
@@ -291,7 +244,7 @@ func (s *Store) Set(ctx context.Context, key string, rec sesh.Record) error {
 	if ms == 0 {
 		return s.Delete(ctx, key)
 	}
-	val := encode(newVersion(), ms, rec.UserID, rec.Data)
+	val := encode(storekit.NewVersion(), ms, rec.UserID, rec.Data)
 	_, err := s.c.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		pipe.Do(ctx, "SET", s.sessionKey(key), val, "PXAT", ms)
 		s.index(ctx, pipe, key, rec.UserID, ms)
@@ -312,7 +265,7 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 		return 0, fmt.Errorf("redisstore: swap: negative version %d: %w", rec.Version, sesh.ErrConflict)
 	}
 	ms := s.expiryArg(rec.Expires)
-	ver := newVersion()
+	ver := storekit.NewVersion()
 	args := []any{strconv.FormatInt(rec.Version, 10), encode(ver, max(ms, 1), rec.UserID, rec.Data), ms}
 	keys := []string{s.sessionKey(key)}
 	run := func(eval bool) (*redis.Cmd, error) {

@@ -37,7 +37,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -244,8 +243,6 @@ func checkUser(u string) error {
 	return nil
 }
 
-func newVersion() int64 { return rand.Int64N(1<<62) + 1 }
-
 func nonNil(b []byte) []byte {
 	if b == nil {
 		return []byte{}
@@ -287,7 +284,7 @@ func (s *Store) Set(ctx context.Context, key string, rec sesh.Record) error {
 	if !s.now().Before(rec.Expires) {
 		return s.Delete(ctx, key)
 	}
-	_, err := s.db.Exec(ctx, s.q.upsert, key, nonNil(rec.Data), micros(rec.Expires), newVersion(), rec.UserID)
+	_, err := s.db.Exec(ctx, s.q.upsert, key, nonNil(rec.Data), micros(rec.Expires), storekit.NewVersion(), rec.UserID)
 	if err != nil {
 		return s.wrap(ctx, "set", err)
 	}
@@ -303,7 +300,7 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 		return 0, err
 	}
 	now := s.nowMicros()
-	ver := newVersion()
+	ver := storekit.NewVersion()
 	if rec.Version == 0 && s.q.replaceExpired != "" && s.now().Before(rec.Expires) {
 		// One statement: insert, or replace an expired row, or nothing.
 		n, err := s.db.Exec(ctx, s.q.replaceExpired, key, nonNil(rec.Data), micros(rec.Expires), ver, rec.UserID, now)

@@ -1,0 +1,83 @@
+package storekit
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/sesh-go/sesh"
+)
+
+// NewVersion returns a random record version: positive, never 0, and with
+// 62 random bits a key does not get one it held before in any practical
+// lifetime (sesh.Swapper's contract).
+func NewVersion() int64 { return rand.Int64N(1<<62) + 1 }
+
+// AppendRecord appends the envelope that stores without columns of their
+// own keep as one value:
+//
+//	<version>:<expires>:<len(userID)>:<userID><data>
+//
+// with expires in Unix milliseconds. The header is ASCII, so a Lua script
+// (redisstore) or a person reading a dump can parse it.
+func AppendRecord(dst []byte, version, expiresMs int64, user string, data []byte) []byte {
+	dst = strconv.AppendInt(dst, version, 10)
+	dst = append(dst, ':')
+	dst = strconv.AppendInt(dst, expiresMs, 10)
+	dst = append(dst, ':')
+	dst = strconv.AppendInt(dst, int64(len(user)), 10)
+	dst = append(dst, ':')
+	dst = append(dst, user...)
+	return append(dst, data...)
+}
+
+// EncodeRecord is AppendRecord into a buffer of the right size, with
+// rec.Expires in milliseconds.
+func EncodeRecord(version int64, rec sesh.Record) []byte {
+	b := make([]byte, 0, 48+len(rec.UserID)+len(rec.Data))
+	return AppendRecord(b, version, rec.Expires.UnixMilli(), rec.UserID, rec.Data)
+}
+
+// ParseRecord reads an envelope written by AppendRecord. The returned
+// record's Data aliases v (the caller owns v: a driver's fresh reply). A
+// value that is not an envelope, or has a version or expiry that is not
+// positive, yields an error wrapping sesh.ErrCorrupt naming pkg.
+func ParseRecord(pkg string, v []byte) (sesh.Record, error) {
+	bad := func() (sesh.Record, error) {
+		return sesh.Record{}, fmt.Errorf("%s: malformed value: %w", pkg, sesh.ErrCorrupt)
+	}
+	ver, v, ok := field(v)
+	if !ok || ver <= 0 {
+		return bad()
+	}
+	ms, v, ok := field(v)
+	if !ok || ms <= 0 {
+		return bad()
+	}
+	n, v, ok := field(v)
+	if !ok || n < 0 || n > int64(len(v)) {
+		return bad()
+	}
+	return sesh.Record{Version: ver, Expires: time.UnixMilli(ms), UserID: string(v[:n]), Data: v[n:]}, nil
+}
+
+// field parses "<decimal>:" at the start of v.
+func field(v []byte) (int64, []byte, bool) {
+	i := bytes.IndexByte(v, ':')
+	if i <= 0 || i > 19 {
+		return 0, nil, false
+	}
+	var n int64
+	for _, c := range v[:i] {
+		if c < '0' || c > '9' {
+			return 0, nil, false
+		}
+		n = n*10 + int64(c-'0')
+		if n < 0 {
+			return 0, nil, false
+		}
+	}
+	return n, v[i+1:], true
+}

@@ -1,0 +1,66 @@
+package storekit
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/sesh-go/sesh"
+)
+
+func TestRecordRoundTrip(t *testing.T) {
+	for _, user := range []string{"", "alice", "a:b:c", "ü"} {
+		for _, data := range [][]byte{{}, []byte("x"), []byte("1:2:3"), {0, 255, ':'}} {
+			v := AppendRecord(nil, 42, 1700000000123, user, data)
+			rec, err := ParseRecord("p", v)
+			if err != nil || rec.Version != 42 || rec.Expires.UnixMilli() != 1700000000123 || rec.UserID != user || !bytes.Equal(rec.Data, data) || rec.Data == nil {
+				t.Fatalf("round trip of (%q, %q) = %+v, %v", user, data, rec, err)
+			}
+		}
+	}
+	exp := time.UnixMilli(1800000000456)
+	rec, err := ParseRecord("p", EncodeRecord(7, sesh.Record{Data: []byte("d"), Expires: exp, UserID: "u"}))
+	if err != nil || rec.Version != 7 || !rec.Expires.Equal(exp) || rec.UserID != "u" || string(rec.Data) != "d" {
+		t.Fatalf("EncodeRecord round trip = %+v, %v", rec, err)
+	}
+	if v := NewVersion(); v <= 0 {
+		t.Fatalf("NewVersion = %d", v)
+	}
+}
+
+func TestParseRecordRejects(t *testing.T) {
+	for _, v := range []string{"", "garbage", "12:", "12:1800000000000:99:short", "0:1800000000000:0:", "-1:1800000000000:0:x",
+		":1800000000000:0:x", "5:0:data", "5:x:0:data", "5:1800000000000:data", "+5:1800000000000:0:", "5:1800000000000:-1:",
+		"99999999999999999999:1:0:", "9223372036854775808:1:0:"} {
+		rec, err := ParseRecord("pkg", []byte(v))
+		if !errors.Is(err, sesh.ErrCorrupt) || err.Error() != "pkg: malformed value: "+sesh.ErrCorrupt.Error() {
+			t.Errorf("ParseRecord(%q) = %+v, %v; want ErrCorrupt", v, rec, err)
+		}
+	}
+}
+
+func FuzzParseRecord(f *testing.F) {
+	f.Add([]byte("1:1:0:"))
+	f.Add([]byte("42:1700000000123:5:alicedata"))
+	f.Add([]byte("9:1:99:x"))
+	f.Add([]byte("-1:1:0:"))
+	f.Add([]byte("1:-5:0:"))
+	f.Add([]byte("9223372036854775807:1:0:"))
+	f.Fuzz(func(t *testing.T, v []byte) {
+		rec, err := ParseRecord("p", v)
+		if err != nil {
+			if !errors.Is(err, sesh.ErrCorrupt) {
+				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			}
+			return
+		}
+		if rec.Version <= 0 || rec.Expires.UnixMilli() <= 0 {
+			t.Fatalf("accepted version %d, expiry %v", rec.Version, rec.Expires)
+		}
+		// Canonical input re-encodes to itself; others (leading zeros) only shrink.
+		if again := AppendRecord(nil, rec.Version, rec.Expires.UnixMilli(), rec.UserID, rec.Data); len(again) > len(v) {
+			t.Fatalf("re-encoding grew: %q -> %q", v, again)
+		}
+	})
+}
