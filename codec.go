@@ -98,7 +98,8 @@ func (JSONCodec) Encode(dst []byte, d *Data) ([]byte, error) {
 		sep()
 		dst = append(dst, `"v":{`...)
 		n := 0
-		for _, k := range sortedKeys(d.Values) {
+		var kb [16]string
+		for _, k := range appendSortedKeys(kb[:0], d.Values) {
 			if n > 0 {
 				dst = append(dst, ',')
 			}
@@ -113,7 +114,8 @@ func (JSONCodec) Encode(dst []byte, d *Data) ([]byte, error) {
 		sep()
 		dst = append(dst, `"t":{`...)
 		n := 0
-		for _, k := range sortedKeys(d.Deadlines) {
+		var kb [16]string
+		for _, k := range appendSortedKeys(kb[:0], d.Deadlines) {
 			if n > 0 {
 				dst = append(dst, ',')
 			}

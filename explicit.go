@@ -72,7 +72,7 @@ func (m *Manager) Commit(ctx context.Context, s *Session) (string, error) {
 	if err := m.save(ctx, s); err != nil {
 		return "", err
 	}
-	lines, err := m.setCookies(s)
+	lines, err := m.setCookies(nil, s)
 	switch {
 	case err != nil:
 		return "", err
@@ -134,7 +134,7 @@ func (m *Manager) CommitHeader(ctx context.Context, s *Session, h http.Header) e
 	if err := m.save(ctx, s); err != nil {
 		return err
 	}
-	lines, err := m.setCookies(s)
+	lines, err := m.setCookies(nil, s)
 	if err != nil {
 		return err
 	}

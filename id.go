@@ -16,7 +16,27 @@ const IDLen = 43
 func NewID() string {
 	var b [32]byte
 	rand.Read(b[:]) // never fails since Go 1.24
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	return encode32(&b)
+}
+
+// encode32 is base64.RawURLEncoding.EncodeToString of 32 bytes with one
+// allocation (the string) instead of two.
+func encode32(b *[32]byte) string {
+	var out [IDLen]byte
+	base64.RawURLEncoding.Encode(out[:], b[:])
+	return string(out[:])
+}
+
+// newIDAndKey is NewID and its HashID in one allocation.
+func newIDAndKey() (id, key string) {
+	var b [32]byte
+	rand.Read(b[:])
+	var out [2 * IDLen]byte
+	base64.RawURLEncoding.Encode(out[:IDLen], b[:])
+	sum := sha256.Sum256(out[:IDLen])
+	base64.RawURLEncoding.Encode(out[IDLen:], sum[:])
+	both := string(out[:])
+	return both[:IDLen], both[IDLen:]
 }
 
 // ValidID reports whether id has the shape NewID produces. It is the
@@ -51,8 +71,9 @@ func base64Canonical(id string) bool {
 // unpadded base64url. A dump of the store then holds no usable cookie
 // values, and lookups by key leak no timing about valid IDs.
 func HashID(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
+	var buf [2 * IDLen]byte // IDs of NewID's length hash without a copy on the heap
+	sum := sha256.Sum256(append(buf[:0], id...))
+	return encode32(&sum)
 }
 
 // handle returns a short, non-reversible tag for a store key, for logs and

@@ -25,6 +25,9 @@ type Manager struct {
 	toucher  Toucher
 	creator  Creator // the store mints IDs
 	log      *slog.Logger
+	// defaultIDs: GenID is NewID and StoreKey is HashID, so a new ID and
+	// its key can be minted together (newIDAndKey).
+	defaultIDs bool
 }
 
 // New validates cfg, fills its defaults and returns a Manager. Every
@@ -44,6 +47,7 @@ func New(cfg Config) (*Manager, error) {
 	m.swapper, _ = c.Store.(Swapper)
 	m.toucher, _ = c.Store.(Toucher)
 	m.creator, _ = c.Store.(Creator)
+	m.defaultIDs = cfg.GenID == nil && cfg.StoreKey == nil && m.creator == nil
 	return m, nil
 }
 
@@ -58,7 +62,14 @@ const maxCandidates = 4
 
 // newSession returns an empty session bound to m.
 func (m *Manager) newSession(secure bool) *Session {
-	return &Session{mgr: m, status: StatusNew, secure: secure}
+	s := &Session{}
+	m.initSession(s, secure)
+	return s
+}
+
+// initSession makes the zero Session s an empty session bound to m.
+func (m *Manager) initSession(s *Session, secure bool) {
+	s.mgr, s.status, s.secure = m, StatusNew, secure
 }
 
 // deadline is the record expiry for a session created at created, active now.
@@ -128,7 +139,7 @@ func (m *Manager) load(ctx context.Context, s *Session, lines []string) error {
 		if found {
 			// Two live sessions in one request: a cookie was tossed from a
 			// sibling domain or path. Trust neither.
-			m.event(ctx, slog.LevelWarn, "ambiguous session cookies: starting a new session", handle(k))
+			m.keyEvent(ctx, slog.LevelWarn, "ambiguous session cookies: starting a new session", k)
 			return nil
 		}
 		found, id, key, rec, data = true, cand, k, r, d
@@ -150,11 +161,11 @@ func (m *Manager) fetch(ctx context.Context, key string) (Record, Data, bool, er
 		return rec, Data{}, false, nil
 	}
 	if errors.Is(err, ErrCorrupt) {
-		m.event(ctx, slog.LevelWarn, "corrupt session record: starting a new session", handle(key), "err", err)
+		m.keyEvent(ctx, slog.LevelWarn, "corrupt session record: starting a new session", key, "err", err)
 		return rec, Data{}, false, nil
 	}
 	if err != nil {
-		m.event(ctx, slog.LevelError, "session store read failed", handle(key), "err", err)
+		m.keyEvent(ctx, slog.LevelError, "session store read failed", key, "err", err)
 		return rec, Data{}, false, fmt.Errorf("sesh: load session: %w", err)
 	}
 	now := m.now()
@@ -163,20 +174,20 @@ func (m *Manager) fetch(ctx context.Context, key string) (Record, Data, bool, er
 	}
 	var d Data
 	if err := m.cfg.Codec.Decode(rec.Data, &d); err != nil {
-		m.event(ctx, slog.LevelWarn, "session data decode failed", handle(key), "err", err)
+		m.keyEvent(ctx, slog.LevelWarn, "session data decode failed", key, "err", err)
 		return rec, Data{}, false, nil
 	}
 	if m.absolute > 0 && !d.Created.IsZero() && !now.Before(d.Created.Add(m.absolute)) {
-		m.event(ctx, slog.LevelInfo, "session expired (absolute timeout)", handle(key))
+		m.keyEvent(ctx, slog.LevelInfo, "session expired (absolute timeout)", key)
 		if err := m.cfg.Store.Delete(ctx, key); err != nil {
-			m.event(ctx, slog.LevelWarn, "deleting expired session failed", handle(key), "err", err)
+			m.keyEvent(ctx, slog.LevelWarn, "deleting expired session failed", key, "err", err)
 		}
 		return rec, Data{}, false, nil
 	}
 	if revoked, err := m.revoked(ctx, &d, rec.Expires); err != nil {
 		return rec, Data{}, false, err
 	} else if revoked {
-		m.event(ctx, slog.LevelInfo, "session revoked", handle(key))
+		m.keyEvent(ctx, slog.LevelInfo, "session revoked", key)
 		return rec, Data{}, false, nil
 	}
 	return rec, d, true, nil
@@ -228,7 +239,7 @@ func (m *Manager) save(ctx context.Context, s *Session) error {
 		return nil
 	}
 	if m.cfg.Unset == UnsetDestroy && s.status == StatusModified && len(s.data.Values) == 0 {
-		m.event(ctx, slog.LevelDebug, "session emptied: destroying (Unset: destroy)", handle(s.key))
+		m.keyEvent(ctx, slog.LevelDebug, "session emptied: destroying (Unset: destroy)", s.key)
 		if s.key != "" {
 			s.dead = append(s.dead, s.key)
 		}
@@ -263,7 +274,11 @@ func (m *Manager) save(ctx context.Context, s *Session) error {
 		return err
 	}
 	if isNew {
-		m.event(ctx, slog.LevelDebug, map[bool]string{true: "session regenerated", false: "session created"}[s.regen], handle(s.key))
+		msg := "session created"
+		if s.regen {
+			msg = "session regenerated"
+		}
+		m.keyEvent(ctx, slog.LevelDebug, msg, s.key)
 	}
 	if isNew || m.cfg.Rolling || m.persist(s) > 0 {
 		s.cookieDue = true
@@ -296,8 +311,13 @@ func (m *Manager) write(ctx context.Context, s *Session, now time.Time, isNew bo
 	}
 	if isNew {
 		for attempt := 0; ; attempt++ {
-			id := m.cfg.GenID()
-			key := m.cfg.StoreKey(id)
+			var id, key string
+			if m.defaultIDs {
+				id, key = newIDAndKey()
+			} else {
+				id = m.cfg.GenID()
+				key = m.cfg.StoreKey(id)
+			}
 			rec, err := m.encode(s, now)
 			if err != nil {
 				return err
@@ -312,7 +332,7 @@ func (m *Manager) write(ctx context.Context, s *Session, now time.Time, isNew bo
 				err = m.cfg.Store.Set(ctx, key, rec)
 			}
 			if err != nil {
-				m.event(ctx, slog.LevelError, "session store write failed", handle(key), "err", err)
+				m.keyEvent(ctx, slog.LevelError, "session store write failed", key, "err", err)
 				return fmt.Errorf("sesh: save session: %w", err)
 			}
 			s.id, s.key, s.version, s.expires = id, key, v, rec.Expires
@@ -351,13 +371,13 @@ func (m *Manager) write(ctx context.Context, s *Session, now time.Time, isNew bo
 				m.lostToDestroy(ctx, s)
 				return nil
 			}
-			m.event(ctx, slog.LevelDebug, "concurrent update: replaying changes", handle(s.key))
+			m.keyEvent(ctx, slog.LevelDebug, "concurrent update: replaying changes", s.key)
 			s.replay(fresh, d)
 			if err := backoff(ctx, attempt); err != nil {
 				return fmt.Errorf("sesh: save session: %w", err)
 			}
 		default:
-			m.event(ctx, slog.LevelError, "session store write failed", handle(s.key), "err", err)
+			m.keyEvent(ctx, slog.LevelError, "session store write failed", s.key, "err", err)
 			return fmt.Errorf("sesh: save session: %w", err)
 		}
 	}
@@ -394,7 +414,7 @@ func backoff(ctx context.Context, attempt int) error {
 // request destroyed the session (or it expired) after this one loaded it.
 // Destroy wins: nothing is written and the client's cookie is expired.
 func (m *Manager) lostToDestroy(ctx context.Context, s *Session) {
-	m.event(ctx, slog.LevelInfo, "session destroyed by another request: changes dropped", handle(s.key))
+	m.keyEvent(ctx, slog.LevelInfo, "session destroyed by another request: changes dropped", s.key)
 	s.status = StatusDestroyed
 	s.id, s.key, s.version = "", "", 0
 	s.data = Data{}
@@ -466,11 +486,11 @@ func (m *Manager) deleteDead(ctx context.Context, s *Session) error {
 	for len(s.dead) > 0 {
 		key := s.dead[0]
 		if err := m.cfg.Store.Delete(ctx, key); err != nil {
-			m.event(ctx, slog.LevelError, "session store delete failed", handle(key), "err", err)
+			m.keyEvent(ctx, slog.LevelError, "session store delete failed", key, "err", err)
 			return fmt.Errorf("sesh: delete session: %w", err)
 		}
 		if s.status == StatusDestroyed {
-			m.event(ctx, slog.LevelDebug, "session destroyed", handle(key))
+			m.keyEvent(ctx, slog.LevelDebug, "session destroyed", key)
 		}
 		s.dead = s.dead[1:]
 	}
@@ -535,7 +555,7 @@ func (m *Manager) touchIfDue(ctx context.Context, s *Session, now time.Time) err
 		m.lostToDestroy(ctx, s)
 		return nil
 	default:
-		m.event(ctx, slog.LevelError, "session store touch failed", handle(s.key), "err", err)
+		m.keyEvent(ctx, slog.LevelError, "session store touch failed", s.key, "err", err)
 		return fmt.Errorf("sesh: touch session: %w", err)
 	}
 }
@@ -548,9 +568,9 @@ func (m *Manager) persist(s *Session) time.Duration {
 	return m.cfg.Cookie.MaxAge
 }
 
-// setCookies returns the Set-Cookie lines s owes (usually none or one)
-// and clears the debt. Caller holds s.mu.
-func (m *Manager) setCookies(s *Session) ([]string, error) {
+// setCookies appends the Set-Cookie lines s owes (usually none or one) to
+// dst and clears the debt. Caller holds s.mu.
+func (m *Manager) setCookies(dst []string, s *Session) ([]string, error) {
 	opts := m.cfg.cookieOptions(s.secureAttr(m))
 	if s.cookieDue && s.status != StatusDestroyed && !s.commitExp.IsZero() {
 		now := m.now()
@@ -574,7 +594,7 @@ func (m *Manager) setCookies(s *Session) ([]string, error) {
 		opts.MaxAge = 0
 	}
 	if m.sealer != nil {
-		return m.sealedCookies(s, &opts)
+		return m.sealedCookies(dst, s, &opts)
 	}
 	switch {
 	case s.cookieDue && s.id != "" && s.status != StatusDestroyed:
@@ -583,13 +603,24 @@ func (m *Manager) setCookies(s *Session) ([]string, error) {
 		if m.cfg.CookieValue != nil {
 			value = m.cfg.CookieValue.EncodeID(s.id)
 		}
-		return []string{string(cookie.AppendSetCookie(make([]byte, 0, 160), m.cfg.Cookie.Name, value, &opts))}, nil
+		var buf [256]byte
+		return cookieLines(dst, cookie.AppendSetCookie(buf[:0], m.cfg.Cookie.Name, value, &opts)), nil
 	case s.expireDue:
 		s.cookieDue, s.expireDue = false, false
-		return []string{string(cookie.AppendExpire(make([]byte, 0, 160), m.cfg.Cookie.Name, &opts))}, nil
+		var buf [256]byte
+		return cookieLines(dst, cookie.AppendExpire(buf[:0], m.cfg.Cookie.Name, &opts)), nil
 	}
 	s.cookieDue = false
-	return nil, nil
+	return dst, nil
+}
+
+// cookieLines appends line to dst; a nil dst gets room for the two other
+// headers a commit sets (see headerVals).
+func cookieLines(dst []string, line []byte) []string {
+	if dst == nil {
+		dst = make([]string, 0, 3)
+	}
+	return append(dst, string(line))
 }
 
 func (s *Session) secureAttr(m *Manager) bool {
@@ -615,6 +646,16 @@ func (m *Manager) requestIsSecure(r *http.Request) bool {
 		return strings.EqualFold(strings.TrimSpace(proto), "https")
 	}
 	return false
+}
+
+// keyEvent is event for the session under a store key (or, for cookie-only
+// sessions, an ID): the log line names its handle, computed only when the
+// level is enabled.
+func (m *Manager) keyEvent(ctx context.Context, level slog.Level, msg, key string, args ...any) {
+	if !m.log.Enabled(ctx, level) {
+		return
+	}
+	m.event(ctx, level, msg, handle(key), args...)
 }
 
 // event logs a lifecycle event. h is a one-way handle, never an ID.

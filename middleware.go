@@ -59,7 +59,11 @@ func (m *Manager) From(ctx context.Context) *Session {
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		s := m.newSession(m.requestIsSecure(r))
+		// One allocation holds the request's session, its writer and the
+		// context that carries them.
+		st := &requestState{}
+		s := &st.sess
+		m.initSession(s, m.requestIsSecure(r))
 		s.agent = r.UserAgent()
 		lines := r.Header["Cookie"]
 		if m.cfg.LazyLoad && len(lines) > 0 {
@@ -69,12 +73,38 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 			return
 		}
 		parent, _ := ctx.Value(ctxKey{}).(*ctxNode)
-		r = r.WithContext(context.WithValue(ctx, ctxKey{}, &ctxNode{m: m, s: s, next: parent}))
-		sw := &responseWriter{ResponseWriter: w, m: m, s: s, r: r}
+		st.ctx = sessionCtx{Context: ctx, node: ctxNode{m: m, s: s, next: parent}}
+		r = r.WithContext(&st.ctx)
+		sw := &st.w
+		*sw = responseWriter{ResponseWriter: w, m: m, s: s, r: r}
 		next.ServeHTTP(sw, r)
 		sw.finish()
 	})
 }
+
+// requestState is what Handler allocates per request.
+type requestState struct {
+	sess Session
+	w    responseWriter
+	ctx  sessionCtx
+}
+
+// sessionCtx is context.WithValue(parent, ctxKey{}, &node) without an
+// allocation of its own. Deadlines, cancellation and other values come
+// from the parent.
+type sessionCtx struct {
+	context.Context
+	node ctxNode
+}
+
+func (c *sessionCtx) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return &c.node
+	}
+	return c.Context.Value(key)
+}
+
+func (c *sessionCtx) String() string { return "sesh.sessionCtx" }
 
 // errResponseReplaced is returned by Write after a failed commit replaced
 // the handler's response with the ErrorHandler's.
@@ -89,6 +119,7 @@ type responseWriter struct {
 	r         *http.Request
 	committed bool
 	failed    bool
+	lines     [3]string // backing array of the commit's header values
 }
 
 // Unwrap returns the wrapped ResponseWriter (for http.ResponseController).
@@ -104,7 +135,7 @@ func (w *responseWriter) commit() bool {
 	err := w.m.save(w.r.Context(), s)
 	var lines []string
 	if err == nil {
-		lines, err = w.m.setCookies(s)
+		lines, err = w.m.setCookies(w.lines[:0], s)
 	}
 	accessed := s.accessed
 	s.mu.Unlock()
@@ -119,17 +150,39 @@ func (w *responseWriter) commit() bool {
 		w.m.cfg.ErrorHandler(w.ResponseWriter, w.r, err)
 		return false
 	}
+	// The header values share the backing array of lines where it has
+	// room: one allocation for the whole commit.
+	spare := headerVals(lines[len(lines):])
 	if accessed || len(lines) > 0 {
-		addVaryCookie(h)
+		addVaryCookie(h, &spare)
 	}
-	if len(lines) > 0 {
+	if n := len(lines); n > 0 {
 		w.m.removeSetCookie(h)
-		for _, l := range lines {
-			h.Add("Set-Cookie", l)
+		if len(h["Set-Cookie"]) == 0 {
+			h["Set-Cookie"] = lines[:n:n]
+		} else {
+			h["Set-Cookie"] = append(h["Set-Cookie"], lines...)
 		}
-		h.Set("Cache-Control", "no-store")
+		spare.set(h, "Cache-Control", "no-store")
 	}
 	return true
+}
+
+// headerVals hands out one-value header slices from the spare capacity of
+// one backing array. Each slice it sets has cap == len, so an Add to that
+// header reallocates instead of writing into a neighbour.
+type headerVals []string
+
+// set sets h[key] (key in canonical form) to the single value v.
+func (hv *headerVals) set(h http.Header, key, v string) {
+	b := *hv
+	if len(b) == cap(b) {
+		h[key] = []string{v}
+		return
+	}
+	b = append(b, v)
+	h[key] = b[len(b)-1 : len(b) : len(b)]
+	*hv = b[len(b):]
 }
 
 // removeSetCookie drops Set-Cookie lines for the session cookie (and its
@@ -173,15 +226,20 @@ func (m *Manager) ownsCookieLine(l, name string) bool {
 	return false
 }
 
-func addVaryCookie(h http.Header) {
-	for _, v := range h.Values("Vary") {
-		for _, f := range strings.Split(v, ",") {
+func addVaryCookie(h http.Header, spare *headerVals) {
+	vary := h["Vary"]
+	for _, v := range vary {
+		for f := range strings.SplitSeq(v, ",") {
 			if f = strings.TrimSpace(f); f == "*" || strings.EqualFold(f, "Cookie") {
 				return
 			}
 		}
 	}
-	h.Add("Vary", "Cookie")
+	if len(vary) > 0 {
+		h["Vary"] = append(vary, "Cookie")
+		return
+	}
+	spare.set(h, "Vary", "Cookie")
 }
 
 func (w *responseWriter) WriteHeader(code int) {
@@ -250,10 +308,10 @@ func (w *responseWriter) finish() {
 		}
 	case !s.dirty():
 	case s.status == StatusNew || s.regen:
-		m.event(ctx, slog.LevelError, "session change after the response started was dropped: a new ID cannot reach the browser; change the session before writing", handle(s.key))
+		m.keyEvent(ctx, slog.LevelError, "session change after the response started was dropped: a new ID cannot reach the browser; change the session before writing", s.key)
 	default:
 		if err := m.save(ctx, s); err != nil {
-			m.event(ctx, slog.LevelError, "late session save failed", handle(s.key), "err", err)
+			m.keyEvent(ctx, slog.LevelError, "late session save failed", s.key, "err", err)
 		}
 	}
 }

@@ -70,14 +70,14 @@ func (m *Manager) loadSealed(ctx context.Context, s *Session, lines []string) er
 			continue
 		}
 		if m.absolute > 0 && !d.Created.IsZero() && !now.Before(d.Created.Add(m.absolute)) {
-			m.event(ctx, slog.LevelInfo, "session expired (absolute timeout)", handle(d.ID))
+			m.keyEvent(ctx, slog.LevelInfo, "session expired (absolute timeout)", d.ID)
 			s.expireDue = true
 			continue
 		}
 		if revoked, err := m.revoked(ctx, &d, exp); err != nil {
 			return err
 		} else if revoked {
-			m.event(ctx, slog.LevelInfo, "session revoked", handle(d.ID))
+			m.keyEvent(ctx, slog.LevelInfo, "session revoked", d.ID)
 			s.expireDue = true
 			continue
 		}
@@ -143,14 +143,13 @@ func (m *Manager) writeSealed(s *Session, now time.Time, isNew bool) error {
 	return nil
 }
 
-// sealedCookies returns the Set-Cookie lines of a cookie-only session:
+// sealedCookies appends to lines the Set-Cookie lines of a cookie-only session:
 // the sealed value in one cookie (or in chunks), and the expiry of cookies
 // (plain or chunks) the request carried that are now stale.
-func (m *Manager) sealedCookies(s *Session, opts *cookie.Options) ([]string, error) {
+func (m *Manager) sealedCookies(lines []string, s *Session, opts *cookie.Options) ([]string, error) {
 	name := m.cfg.Cookie.Name
 	expire := cookie.Options(*opts)
 	expire.MaxAge, expire.Expires = 0, time.Time{}
-	var lines []string
 	if s.status == StatusDestroyed || (!s.cookieDue && s.expireDue) {
 		s.cookieDue, s.expireDue = false, false
 		if s.plainIn || s.chunksIn == 0 {
@@ -162,11 +161,21 @@ func (m *Manager) sealedCookies(s *Session, opts *cookie.Options) ([]string, err
 		return lines, nil
 	}
 	if !s.cookieDue || s.sealed == "" {
-		return nil, nil
+		return lines, nil
 	}
 	s.cookieDue, s.expireDue = false, false
-	line := cookie.AppendSetCookie(make([]byte, 0, len(s.sealed)+128), name, s.sealed, opts)
+	var buf [1024]byte // most sealed lines fit: no buffer on the heap
+	dst := buf[:0]
+	if need := len(s.sealed) + 160; need > len(buf) {
+		dst = make([]byte, 0, need)
+	}
+	line := cookie.AppendSetCookie(dst, name, s.sealed, opts)
 	if len(line) <= MaxCookieLine {
+		if lines == nil {
+			// Room for the stale chunks' lines and for the two headers a
+			// commit adds (see headerVals).
+			lines = make([]string, 0, 3+s.chunksIn)
+		}
 		lines = append(lines, string(line))
 		for i := 0; i < s.chunksIn; i++ {
 			lines = append(lines, string(cookie.AppendExpire(nil, m.chunkName(i), &expire)))

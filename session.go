@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -78,9 +79,10 @@ type Session struct {
 	status  Status
 
 	data    Data
-	ops     []op // changes made in this request, the last per value key
-	cleared bool // Clear was called: replay starts from empty
-	meta    bool // metadata changed
+	ops     []op  // changes made in this request, the last per value key
+	opsBuf  [2]op // ops' first backing array: most requests change a key or two
+	cleared bool  // Clear was called: replay starts from empty
+	meta    bool  // metadata changed
 
 	regen     bool     // a new ID is minted at commit
 	dead      []string // store keys to delete at commit
@@ -154,6 +156,9 @@ func (s *Session) record(k string, o op) {
 			return
 		}
 	}
+	if s.ops == nil {
+		s.ops = s.opsBuf[:0]
+	}
 	s.ops = append(s.ops, o)
 }
 
@@ -191,11 +196,49 @@ func encodeValue(v any) (json.RawMessage, error) {
 		}
 		return slices.Clone(raw), nil
 	}
+	if raw, ok := appendSimple(nil, v); ok {
+		return raw, nil
+	}
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("sesh: value cannot be stored: %w", err)
 	}
 	return raw, nil
+}
+
+// appendSimple appends the JSON of the commonest session values (integers,
+// booleans, short strings that need no escaping) exactly as json.Marshal
+// writes them, without reflection. ok is false for anything else.
+func appendSimple(dst []byte, v any) (_ []byte, ok bool) {
+	switch x := v.(type) {
+	case int:
+		return strconv.AppendInt(dst, int64(x), 10), true
+	case int64:
+		return strconv.AppendInt(dst, x, 10), true
+	case int32:
+		return strconv.AppendInt(dst, int64(x), 10), true
+	case uint:
+		return strconv.AppendUint(dst, uint64(x), 10), true
+	case uint64:
+		return strconv.AppendUint(dst, x, 10), true
+	case bool:
+		return strconv.AppendBool(dst, x), true
+	case string:
+		for i := 0; i < len(x); i++ {
+			// json.Marshal escapes these (and rewrites non-ASCII it
+			// finds invalid): leave them to it.
+			if c := x[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+				return dst, false
+			}
+		}
+		if dst == nil {
+			dst = make([]byte, 0, len(x)+2)
+		}
+		dst = append(dst, '"')
+		dst = append(dst, x...)
+		return append(dst, '"'), true
+	}
+	return dst, false
 }
 
 func validValueKey(key string) error {
@@ -270,12 +313,27 @@ func (s *Session) getRaw(key string) (json.RawMessage, error) {
 	if raw, ok := s.live(key); ok {
 		return raw, nil
 	}
-	fk := FlashKey(key)
-	if raw, ok := s.live(fk); ok {
+	if fk, raw, ok := s.liveFlash(key); ok {
 		s.remove(fk)
 		return raw, nil
 	}
 	return nil, ErrNotFound
+}
+
+// liveFlash is live(FlashKey(key)), without building the flash key's
+// string unless the session holds it.
+func (s *Session) liveFlash(key string) (fk string, raw json.RawMessage, ok bool) {
+	if len(s.data.Values) == 0 {
+		return "", nil, false
+	}
+	var buf [64]byte
+	b := append(append(append(buf[:0], flashPrefix...), key...), flashSuffix...)
+	if _, ok := s.data.Values[string(b)]; !ok {
+		return "", nil, false
+	}
+	fk = string(b)
+	raw, ok = s.live(fk)
+	return fk, raw, ok
 }
 
 // Raw returns the JSON document stored under key (consuming a flash value),
@@ -314,7 +372,7 @@ func (s *Session) Has(key string) bool {
 	if _, ok := s.live(key); ok {
 		return true
 	}
-	_, ok := s.live(FlashKey(key))
+	_, _, ok := s.liveFlash(key)
 	return ok
 }
 
@@ -583,15 +641,90 @@ func (s *Session) Touch() {
 // value. It returns an error wrapping ErrNotFound if the key is absent or
 // expired, and the JSON error if the stored value does not fit T.
 func Lookup[T any](s *Session, key string) (T, error) {
-	var v T
 	raw, err := s.getRaw(key)
 	if err != nil {
-		return v, err
+		var zero T
+		return zero, err
+	}
+	var v T
+	if decodeSimple(raw, &v) {
+		return v, nil
 	}
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return v, fmt.Errorf("sesh: value %q: %w", key, err)
 	}
 	return v, nil
+}
+
+// decodeSimple decodes the commonest values (a plain integer into an int
+// or int64, a string without escapes into a string, a boolean) as
+// json.Unmarshal would, without reflection. It reports false, leaving *p
+// alone, for anything else: json.Unmarshal then decides, and reports the
+// error if there is one.
+func decodeSimple(raw json.RawMessage, p any) bool {
+	switch v := p.(type) {
+	case *int:
+		n, ok := parseJSONInt(raw)
+		if ok && int64(int(n)) == n {
+			*v = int(n)
+		}
+		return ok && int64(int(n)) == n
+	case *int64:
+		n, ok := parseJSONInt(raw)
+		if ok {
+			*v = n
+		}
+		return ok
+	case *bool:
+		switch string(raw) {
+		case "true":
+			*v = true
+			return true
+		case "false":
+			*v = false
+			return true
+		}
+	case *string:
+		if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+			return false
+		}
+		body := raw[1 : len(raw)-1]
+		for _, c := range body {
+			if c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+				return false // escapes, control bytes, non-ASCII: json.Unmarshal's job
+			}
+		}
+		*v = string(body)
+		return true
+	}
+	return false
+}
+
+// parseJSONInt parses a JSON number that is a plain integer (-?digits, no
+// leading zero, no fraction or exponent) within int64.
+func parseJSONInt(raw []byte) (int64, bool) {
+	b := raw
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 || (b[0] == '0' && len(b) > 1) {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	switch {
+	case neg && n <= 1<<63:
+		return int64(-n), true
+	case !neg && n < 1<<63:
+		return int64(n), true
+	}
+	return 0, false
 }
 
 // Get returns the value under key decoded into T, consuming a flash value.

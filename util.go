@@ -6,10 +6,16 @@ import (
 )
 
 func sortedKeys[M ~map[K]V, K cmp.Ordered, V any](m M) []K {
-	keys := make([]K, 0, len(m))
+	return appendSortedKeys(make([]K, 0, len(m)), m)
+}
+
+// appendSortedKeys appends m's keys to dst, sorted; with a dst on the
+// caller's stack, a small map costs no allocation.
+func appendSortedKeys[M ~map[K]V, K cmp.Ordered, V any](dst []K, m M) []K {
+	n := len(dst)
 	for k := range m {
-		keys = append(keys, k)
+		dst = append(dst, k)
 	}
-	slices.Sort(keys)
-	return keys
+	slices.Sort(dst[n:])
+	return dst
 }

@@ -45,6 +45,25 @@ type Key struct {
 type sealKey struct {
 	id   string
 	aead cipher.AEAD
+	ad   atomic.Pointer[adEntry] // the associated data of the last cookie name
+}
+
+// adEntry caches a key's associated data for one cookie name: a Manager
+// seals and opens under one name, so the bytes are built once.
+type adEntry struct {
+	name string
+	ad   []byte
+}
+
+// additional returns the associated data for name under k. The slice is
+// shared and read-only.
+func (k *sealKey) additional(name string) []byte {
+	if e := k.ad.Load(); e != nil && e.name == name {
+		return e.ad
+	}
+	ad := additionalData(make([]byte, 0, 16+len(k.id)+len(name)), k.id, name)
+	k.ad.Store(&adEntry{name: name, ad: ad})
+	return ad
 }
 
 // Sealer encrypts and authenticates cookie values with XChaCha20-Poly1305.
@@ -93,7 +112,7 @@ func NewSealer(keys ...Key) (*Sealer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cookie: key %q: %w", k.ID, err)
 		}
-		s.keys = append(s.keys, sealKey{id: k.ID, aead: aead})
+		s.keys = append(s.keys, sealKey{id: k.ID, aead: aead}) // before any use: nothing cached to copy
 	}
 	return s, nil
 }
@@ -130,18 +149,20 @@ func additionalData(dst []byte, keyID, name string) []byte {
 // Seal appends to dst the sealed form of payload for the cookie called
 // name, valid until expires (zero: no expiry inside the seal).
 func (s *Sealer) Seal(dst []byte, name string, expires time.Time, payload []byte) []byte {
-	k := s.keys[0]
+	k := &s.keys[0]
 	var exp uint64
 	if !expires.IsZero() {
 		exp = uint64(max(expires.Unix(), 1))
 	}
-	pt := make([]byte, 8, 8+len(payload))
-	binary.BigEndian.PutUint64(pt, exp)
-	pt = append(pt, payload...)
-	buf := make([]byte, chacha20poly1305.NonceSizeX, chacha20poly1305.NonceSizeX+len(pt)+chacha20poly1305.Overhead)
-	rand.Read(buf) // never fails since Go 1.24
-	ad := additionalData(make([]byte, 0, 64), k.id, name)
-	buf = k.aead.Seal(buf, buf[:chacha20poly1305.NonceSizeX], pt, ad)
+	// One buffer: nonce ‖ plaintext, sealed in place (the AEAD's documented
+	// use of plaintext[:0] as dst), with room for the tag.
+	const ns = chacha20poly1305.NonceSizeX
+	buf := make([]byte, ns+8, ns+8+len(payload)+chacha20poly1305.Overhead)
+	rand.Read(buf[:ns]) // never fails since Go 1.24
+	binary.BigEndian.PutUint64(buf[ns:], exp)
+	buf = append(buf, payload...)
+	pt := buf[ns:]
+	buf = buf[:ns+len(k.aead.Seal(pt[:0], buf[:ns], pt, k.additional(name)))]
 	dst = append(dst, sealVersion...)
 	dst = append(dst, '.')
 	dst = append(dst, k.id...)
@@ -191,10 +212,9 @@ func (s *Sealer) Open(name, value string, now time.Time) (payload []byte, expire
 	if err != nil || len(raw) < chacha20poly1305.NonceSizeX+chacha20poly1305.Overhead+8 {
 		return nil, time.Time{}, 0, ErrInvalidSeal
 	}
-	k := s.keys[ki]
+	k := &s.keys[ki]
 	s.opens.Add(1)
-	ad := additionalData(make([]byte, 0, 64), k.id, name)
-	pt, err := k.aead.Open(raw[chacha20poly1305.NonceSizeX:chacha20poly1305.NonceSizeX], raw[:chacha20poly1305.NonceSizeX], raw[chacha20poly1305.NonceSizeX:], ad)
+	pt, err := k.aead.Open(raw[chacha20poly1305.NonceSizeX:chacha20poly1305.NonceSizeX], raw[:chacha20poly1305.NonceSizeX], raw[chacha20poly1305.NonceSizeX:], k.additional(name))
 	if err != nil {
 		return nil, time.Time{}, 0, ErrInvalidSeal
 	}

@@ -1,0 +1,117 @@
+package sesh
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"testing"
+)
+
+// appendSimple must write exactly what json.Marshal writes, wherever it
+// accepts a value: a stored value's bytes do not depend on the path taken.
+func TestAppendSimpleMatchesMarshal(t *testing.T) {
+	values := []any{0, 1, -1, math.MaxInt, math.MinInt, int64(math.MinInt64), int32(-7), uint(3), uint64(math.MaxUint64),
+		true, false, "", "hello", "a b~", "with\"quote", `back\slash`, "<tag>", "a&b", "tab\t", "ü", "\xff", "\u2028",
+		1.5, nil, []int{1}}
+	accepted := 0
+	for _, v := range values {
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := appendSimple(nil, v)
+		if !ok {
+			continue
+		}
+		accepted++
+		if !bytes.Equal(got, want) {
+			t.Errorf("appendSimple(%#v) = %s, json.Marshal = %s", v, got, want)
+		}
+	}
+	if accepted != 14 {
+		t.Errorf("appendSimple took %d of the values, want 14 (ints, bools, plain strings)", accepted)
+	}
+	if _, ok := appendSimple(nil, "<"); ok {
+		t.Error("appendSimple took a string json.Marshal escapes")
+	}
+}
+
+func FuzzAppendSimple(f *testing.F) {
+	f.Add("plain", int64(42), true)
+	f.Add("<&>\"\\\x00\xff\u2028", int64(-1), false)
+	f.Fuzz(func(t *testing.T, s string, n int64, b bool) {
+		for _, v := range []any{s, n, int(n), b} {
+			got, ok := appendSimple(nil, v)
+			if !ok {
+				continue
+			}
+			want, err := json.Marshal(v)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("appendSimple(%#v) = %s, json.Marshal = %s (%v)", v, got, want, err)
+			}
+		}
+	})
+}
+
+// decodeSimple must agree with json.Unmarshal wherever it accepts input,
+// for every type it handles.
+func checkDecodeSimple(t *testing.T, raw []byte) (accepted int) {
+	t.Helper()
+	check := func(name string, fast func() (any, bool), slow func() (any, error)) {
+		got, ok := fast()
+		if !ok {
+			return
+		}
+		accepted++
+		want, err := slow()
+		if err != nil {
+			t.Fatalf("decodeSimple(%q) into %s = %v, json.Unmarshal fails: %v", raw, name, got, err)
+		}
+		if got != want {
+			t.Fatalf("decodeSimple(%q) into %s = %#v, json.Unmarshal = %#v", raw, name, got, want)
+		}
+	}
+	check("int", func() (any, bool) { var v int; ok := decodeSimple(raw, &v); return v, ok },
+		func() (any, error) { var v int; err := json.Unmarshal(raw, &v); return v, err })
+	check("int64", func() (any, bool) { var v int64; ok := decodeSimple(raw, &v); return v, ok },
+		func() (any, error) { var v int64; err := json.Unmarshal(raw, &v); return v, err })
+	check("bool", func() (any, bool) { var v bool; ok := decodeSimple(raw, &v); return v, ok },
+		func() (any, error) { var v bool; err := json.Unmarshal(raw, &v); return v, err })
+	check("string", func() (any, bool) { var v string; ok := decodeSimple(raw, &v); return v, ok },
+		func() (any, error) { var v string; err := json.Unmarshal(raw, &v); return v, err })
+	return accepted
+}
+
+func TestDecodeSimpleMatchesUnmarshal(t *testing.T) {
+	for raw, want := range map[string]int{
+		"0": 2, "42": 2, "-7": 2, "9223372036854775807": 2, "-9223372036854775808": 2, "9223372036854775808": 0,
+		"01": 0, "-": 0, "1.0": 0, "1e3": 0, " 1": 0, "true": 1, "false": 1, "null": 0, `"x"`: 1, `""`: 1,
+		`"a\"b"`: 0, `"\u00fc"`: 0, `"ü"`: 0, `"tab	"`: 0, `"unterminated`: 0, `"`: 0,
+	} {
+		if got := checkDecodeSimple(t, []byte(raw)); got != want {
+			t.Errorf("decodeSimple accepted %q for %d types, want %d", raw, got, want)
+		}
+	}
+	var f float64
+	if decodeSimple([]byte("1"), &f) {
+		t.Error("decodeSimple took a float64")
+	}
+}
+
+func FuzzDecodeSimple(f *testing.F) {
+	for _, s := range []string{"0", "-12", "9223372036854775808", "true", `"plain"`, `"esc\n"`, "1e2", "-0"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) { checkDecodeSimple(t, raw) })
+}
+
+func TestNewIDAndKey(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		id, key := newIDAndKey()
+		if !ValidID(id) || key != HashID(id) || seen[id] {
+			t.Fatalf("newIDAndKey = %q, %q (HashID %q, ValidID %v, repeated %v)", id, key, HashID(id), ValidID(id), seen[id])
+		}
+		seen[id] = true
+	}
+}
