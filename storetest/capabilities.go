@@ -210,6 +210,19 @@ func (s *suite) testSwapper(t *testing.T) {
 		checkData(t, "Get after Swap over an expired record", mustGet(t, st, "b").Data, []byte("fresh"))
 	})
 
+	t.Run("ExpiredStillStored", func(t *testing.T) {
+		// A record that expires while stored (the engine may keep it past
+		// its deadline) counts as absent: Version 0 inserts over it, and
+		// its old version finds nothing.
+		st, sw := capability[sesh.Swapper](t, s, "Swapper")
+		exp := time.Now().Add(s.shortTTL())
+		v := mustSwap(t, sw, "k", sesh.Record{Data: []byte("old"), Expires: exp})
+		s.waitPast(exp)
+		wantSwapErr(t, sw, "k", sesh.Record{Data: []byte("late"), Expires: hour(), Version: v}, sesh.ErrNotFound)
+		mustSwap(t, sw, "k", sesh.Record{Data: []byte("new"), Expires: hour()})
+		checkData(t, "Get after Swap over a record that expired in place", mustGet(t, st, "k").Data, []byte("new"))
+	})
+
 	t.Run("SetChangesVersion", func(t *testing.T) {
 		st, sw := capability[sesh.Swapper](t, s, "Swapper")
 		v1 := mustSwap(t, sw, "k", sesh.Record{Data: []byte("a"), Expires: hour()})

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"io"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,9 @@ import (
 
 // OpenErrors checks that sesh.Open refuses each URL of cases with an error
 // whose text contains the case's value (a parameter name, "malformed", the
-// unreachable address), and never returns a store for it.
+// unreachable address), and never returns a store for it. The URL itself,
+// which sesh.Open repeats in its error, is left out of the match, so a
+// case cannot pass on the echo of its own query.
 func OpenErrors(t *testing.T, cases map[string]string) {
 	t.Helper()
 	for raw, want := range cases {
@@ -26,7 +29,12 @@ func OpenErrors(t *testing.T, cases map[string]string) {
 			t.Errorf("Open(%q) succeeded", raw)
 			continue
 		}
-		if !strings.Contains(err.Error(), want) {
+		msg := err.Error()
+		if u, perr := url.Parse(raw); perr == nil {
+			msg = strings.ReplaceAll(msg, u.Redacted(), "<url>")
+		}
+		msg = strings.ReplaceAll(msg, raw, "<url>")
+		if !strings.Contains(msg, want) {
 			t.Errorf("Open(%q) = %v, want an error mentioning %q", raw, err, want)
 		}
 	}

@@ -3,8 +3,6 @@ package remix
 import (
 	"context"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,19 +75,7 @@ func TestFileStoragePeer(t *testing.T) {
 	}
 	t.Setenv("FILE_DIR", dir)
 	node := func(args ...string) string { return nodepeer.Run(t, peerDir, append([]string{"peer.js"}, args...)...) }
-	serve := func(hdr string, fn func(s *sesh.Session)) string {
-		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fn(sesh.From(r.Context())) }))
-		r := httptest.NewRequest("GET", "/", nil)
-		if hdr != "" {
-			r.Header.Set("Cookie", hdr)
-		}
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if l := w.Header().Get("Set-Cookie"); l != "" {
-			return l[:strings.IndexByte(l, ';')]
-		}
-		return hdr
-	}
+	serve := func(hdr string, fn func(s *sesh.Session)) string { return nodepeer.Serve(t, m, hdr, fn) }
 
 	line := node("write", "s3cr3t", `{"user":"bob"}`, `{"error":"boom"}`)
 	hdr := line[:strings.IndexByte(line, ';')]

@@ -7,14 +7,17 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"unicode/utf8"
 )
 
 const prefix = `{"__sesh_bytes":"`
 
-// Wrap returns data itself if it is JSON that Unwrap will not mistake for
-// a wrapper, and the wrapper otherwise.
+// Wrap returns data itself if it is UTF-8 JSON that Unwrap will not
+// mistake for a wrapper, and the wrapper otherwise. (json.Valid accepts
+// strings that are not UTF-8; a json column, JSON.parse on the Node side or
+// a text API would not keep them.)
 func Wrap(data []byte) []byte {
-	if json.Valid(data) && !bytes.HasPrefix(bytes.TrimSpace(data), []byte(prefix[:len(prefix)-1])) {
+	if json.Valid(data) && utf8.Valid(data) && !bytes.HasPrefix(bytes.TrimSpace(data), []byte(prefix[:len(prefix)-1])) {
 		return data
 	}
 	return []byte(prefix + base64.StdEncoding.EncodeToString(data) + `"}`)

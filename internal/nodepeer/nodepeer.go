@@ -6,6 +6,8 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesh-go/sesh"
 	"github.com/sesh-go/sesh/storetest"
 )
 
@@ -111,4 +114,28 @@ func RunEnv(t *testing.T, dir string, env []string, args ...string) string {
 		t.Fatalf("node %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
 	return string(out)
+}
+
+// Serve drives the Go side of an exchange with a peer: it runs fn on the
+// session of a request through m.Handler that carries the Cookie header
+// hdr ("" for none), and returns the Cookie header the browser would send
+// next: the "name=value" of the response's Set-Cookie, or hdr when the
+// response set none. A response other than 200 fails the test.
+func Serve(t *testing.T, m *sesh.Manager, hdr string, fn func(s *sesh.Session)) string {
+	t.Helper()
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fn(sesh.From(r.Context())) }))
+	r := httptest.NewRequest("GET", "/", nil)
+	if hdr != "" {
+		r.Header.Set("Cookie", hdr)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusOK {
+		t.Fatalf("Go request: %d %s", w.Code, w.Body)
+	}
+	if l := w.Header().Get("Set-Cookie"); l != "" {
+		pair, _, _ := strings.Cut(l, ";")
+		return pair
+	}
+	return hdr
 }
