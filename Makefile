@@ -9,14 +9,14 @@ STATICCHECK := $(GOBIN)/staticcheck
 TESTFLAGS ?= -race -count=1
 FUZZTIME ?= 30s
 
-.PHONY: demo test lint bench fuzz tools modules browser
+.PHONY: demo test lint bench fuzz tools modules browser engines
 
 ## demo: run the demo site on an embedded store (prints its address)
 demo:
 	cd cmd/seshdemo && $(GO) run .
 
 ## test: every module's tests, with the race detector
-test: browser
+test: browser engines
 	@set -e; for m in $(MODULES); do \
 		echo "== go test $$m"; \
 		(cd $$m && $(GO) test $(TESTFLAGS) ./...); \
@@ -32,6 +32,16 @@ browser:
 		echo "installing chromium (for the demo's browser test)" && \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || true
 
+## engines: Debian's memcached for memcachestore's tests (installed if
+## missing and apt-get is usable; the tests start it on a free loopback
+## port). dynalite and miniflare come from npm, installed by the tests from
+## their committed lockfiles.
+engines:
+	@command -v memcached >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		echo "installing memcached (for memcachestore's tests)" && \
+		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq memcached >/dev/null 2>&1 || \
+		  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq memcached >/dev/null; }; }; } || true
+
 ## lint: gofmt, go vet and staticcheck on every module
 lint: $(STATICCHECK)
 	@set -e; out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -44,11 +54,13 @@ lint: $(STATICCHECK)
 $(STATICCHECK):
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-## fuzz: run every fuzz target of the root module for FUZZTIME each
+## fuzz: run every fuzz target of every module for FUZZTIME each
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
-		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-			echo "== $$pkg $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	@set -e; for m in $(MODULES); do \
+		for pkg in $$(cd $$m && $(GO) list ./...); do \
+			for f in $$(cd $$m && $(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+				echo "== $$pkg $$f"; (cd $$m && $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg); \
+			done; \
 		done; \
 	done
 

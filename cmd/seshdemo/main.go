@@ -10,6 +10,10 @@
 //	STORE=memory:// make demo              # any store URL sesh.Open knows:
 //	STORE=redis://127.0.0.1:6379/0 make demo
 //	STORE=postgres://postgres@127.0.0.1:5432/test make demo
+//	STORE=nats://127.0.0.1:4222/seshdemo make demo
+//	STORE=memcache://127.0.0.1:11211 make demo
+//	STORE='dynamodb://sessions?region=us-east-1&endpoint=http://127.0.0.1:8000' make demo
+//	STORE='cfkv://ACCOUNT_ID/NAMESPACE_ID' make demo  # token in CLOUDFLARE_API_TOKEN
 //
 // The demo is served over plain HTTP on loopback, so its cookie is not marked
 // Secure (sesh's SecureAuto does that by itself); in production, put it
@@ -32,12 +36,16 @@ import (
 	"time"
 
 	"github.com/sesh-go/sesh"
-	_ "github.com/sesh-go/sesh/filestore"   // file:///dir
-	_ "github.com/sesh-go/sesh/memstore"    // memory://
-	_ "github.com/sesh-go/sesh/mysqlstore"  // mysql://
-	_ "github.com/sesh-go/sesh/pgstore"     // postgres://
-	_ "github.com/sesh-go/sesh/redisstore"  // redis://, redis+cluster://, redis+sentinel://
-	_ "github.com/sesh-go/sesh/sqlitestore" // sqlite:///file.db (the default)
+	_ "github.com/sesh-go/sesh/cfkvstore"     // cfkv://account/namespace (Cloudflare Workers KV)
+	_ "github.com/sesh-go/sesh/dynamostore"   // dynamodb://table?region=…
+	_ "github.com/sesh-go/sesh/filestore"     // file:///dir
+	_ "github.com/sesh-go/sesh/memcachestore" // memcache://host:port
+	_ "github.com/sesh-go/sesh/memstore"      // memory://
+	_ "github.com/sesh-go/sesh/mysqlstore"    // mysql://
+	_ "github.com/sesh-go/sesh/natsstore"     // nats://host:port/bucket
+	_ "github.com/sesh-go/sesh/pgstore"       // postgres://
+	_ "github.com/sesh-go/sesh/redisstore"    // redis://, redis+cluster://, redis+sentinel://
+	_ "github.com/sesh-go/sesh/sqlitestore"   // sqlite:///file.db (the default)
 )
 
 func main() {
