@@ -14,9 +14,18 @@ BENCHSTAT_VERSION=v0.0.0-20260908200009-22c9c6c9d4da
 out=results
 mkdir -p "$out"
 
-cmd="go test -run '^\$' -bench . -benchmem -count $COUNT -benchtime $BENCHTIME"
+# The whole suite runs COUNT times, one pass after another, rather than each
+# benchmark COUNT times in a row: a drift of the machine or of a server
+# (a Redis rehash, a PostgreSQL checkpoint) then lands on every library of a
+# scenario alike, instead of on whichever ran during it.
+go test -c -o "$out/bench.test" .
+cmd="go test -c; for i in 1..$COUNT: bench.test -test.run '^\$' -test.bench . -test.benchmem -test.count 1 -test.benchtime $BENCHTIME"
 echo "== $cmd"
-eval "$cmd" | grep -v '^\[' | tee "$out/bench.txt"
+: > "$out/bench.txt"
+for i in $(seq "$COUNT"); do
+	echo "== pass $i of $COUNT"
+	"$out/bench.test" -test.run '^$' -test.bench . -test.benchmem -test.count 1 -test.benchtime "$BENCHTIME" | grep -v '^\[' | tee -a "$out/bench.txt"
+done
 
 echo "== benchstat"
 go run "golang.org/x/perf/cmd/benchstat@$BENCHSTAT_VERSION" "$out/bench.txt" > "$out/benchstat.txt"
