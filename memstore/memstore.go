@@ -204,9 +204,14 @@ func (s *Store) Set(ctx context.Context, key string, rec sesh.Record) error {
 
 // put writes rec under key with a fresh version. Caller holds s.mu.
 func (s *Store) put(key string, rec sesh.Record, now time.Time) int64 {
+	return s.putEntry(key, s.entries[key], rec, now)
+}
+
+// putEntry is put with the key's current entry (nil if absent) already
+// looked up: one map lookup less on the write path.
+func (s *Store) putEntry(key string, e *entry, rec sesh.Record, now time.Time) int64 {
 	s.version++
-	e, ok := s.entries[key]
-	if !ok {
+	if e == nil {
 		s.makeRoom(now)
 		e = &entry{key: key}
 		s.entries[key] = e
@@ -286,7 +291,8 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	e, ok := s.live(key, now)
+	e := s.entries[key]
+	ok := e != nil && !expired(e.expires, now)
 	switch {
 	case rec.Version == 0 && ok:
 		return 0, sesh.ErrConflict
@@ -295,7 +301,7 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 	case rec.Version != 0 && e.version != rec.Version:
 		return 0, sesh.ErrConflict
 	}
-	return s.put(key, rec, now), nil
+	return s.putEntry(key, e, rec, now), nil
 }
 
 // Range calls fn for each unexpired record until fn returns false. It
