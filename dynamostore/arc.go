@@ -345,18 +345,10 @@ func (s *Store) touchArc(ctx context.Context, key string, expires time.Time) (bo
 		values:    map[string]types.AttributeValue{":ttl": ttl, ":e": numAV(ms), ":now": numAV(now.UnixMilli())},
 	}
 	failed, old, err := s.update(ctx, key, c)
-	if err != nil {
-		return true, wrap(ctx, "touch", err)
-	}
-	if !failed {
-		return true, nil
-	}
-	st, err := s.classify(ctx, key, old)
+	st, decided, err := s.touchWritten(ctx, key, failed, old, err)
 	switch {
-	case errors.Is(err, sesh.ErrCorrupt):
+	case decided:
 		return true, err
-	case err != nil:
-		return true, wrap(ctx, "touch", err)
 	case !st.live:
 		return true, sesh.ErrNotFound
 	case st.arc.ours:

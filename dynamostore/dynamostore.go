@@ -747,22 +747,36 @@ func (s *Store) touchOnce(ctx context.Context, key string, expires time.Time) (d
 		c.values[":e"], c.values[":ttl"] = numAV(ms), numAV(ttlOf(ms))
 		failed, old, err = s.update(ctx, key, c)
 	}
-	if err != nil {
-		return true, wrap(ctx, "touch", err)
-	}
-	if !failed {
-		return true, nil
-	}
-	st, err := s.classify(ctx, key, old)
+	st, decided, err := s.touchWritten(ctx, key, failed, old, err)
 	switch {
-	case errors.Is(err, sesh.ErrCorrupt):
+	case decided:
 		return true, err
-	case err != nil:
-		return true, wrap(ctx, "touch", err)
 	case st.live:
 		return false, nil // written between the update and the read
 	}
 	return true, sesh.ErrNotFound
+}
+
+// touchWritten reads the result of a Touch's conditional write (failed,
+// old, err as update and remove return them). decided is true when the
+// call's outcome is known: the write succeeded (err nil) or failed for good
+// (err set). Otherwise the condition failed and st is the item as it is
+// now, for the caller's layout to judge.
+func (s *Store) touchWritten(ctx context.Context, key string, failed bool, old map[string]types.AttributeValue, err error) (st state, decided bool, _ error) {
+	if err != nil {
+		return state{}, true, wrap(ctx, "touch", err)
+	}
+	if !failed {
+		return state{}, true, nil
+	}
+	st, err = s.classify(ctx, key, old)
+	switch {
+	case errors.Is(err, sesh.ErrCorrupt):
+		return state{}, true, err
+	case err != nil:
+		return state{}, true, wrap(ctx, "touch", err)
+	}
+	return st, false, nil
 }
 
 // Delete removes the record under key. An absent key is not an error.
