@@ -86,6 +86,7 @@ import (
 	"time"
 
 	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/internal/storekit"
 )
 
 // DefaultSweepInterval is how often the sweeper runs when
@@ -488,13 +489,8 @@ func (s *Store) Set(ctx context.Context, key string, rec sesh.Record) error {
 // sesh.Swapper.
 func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, error) {
 	return s.write(ctx, key, func(cur sesh.Record, live bool) (sesh.Record, int64, error) {
-		switch {
-		case rec.Version == 0 && live:
-			return sesh.Record{}, 0, sesh.ErrConflict
-		case rec.Version != 0 && !live:
-			return sesh.Record{}, 0, sesh.ErrNotFound
-		case rec.Version != 0 && cur.Version != rec.Version:
-			return sesh.Record{}, 0, sesh.ErrConflict
+		if err := storekit.CheckSwap(rec.Version, cur.Version, live); err != nil {
+			return sesh.Record{}, 0, err
 		}
 		return rec, newVersion(cur.Version), nil
 	})

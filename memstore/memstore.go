@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/internal/storekit"
 )
 
 // DefaultSweepInterval is how often the sweeper frees expired records when
@@ -293,13 +294,12 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 	now := s.now()
 	e := s.entries[key]
 	ok := e != nil && !expired(e.expires, now)
-	switch {
-	case rec.Version == 0 && ok:
-		return 0, sesh.ErrConflict
-	case rec.Version != 0 && !ok:
-		return 0, sesh.ErrNotFound
-	case rec.Version != 0 && e.version != rec.Version:
-		return 0, sesh.ErrConflict
+	var have int64
+	if e != nil {
+		have = e.version
+	}
+	if err := storekit.CheckSwap(rec.Version, have, ok); err != nil {
+		return 0, err
 	}
 	return s.putEntry(key, e, rec, now), nil
 }

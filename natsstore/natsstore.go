@@ -507,13 +507,8 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 			return 0, err
 		}
 		live := e != nil && s.live(cur.Expires)
-		switch {
-		case rec.Version == 0 && live:
-			return 0, sesh.ErrConflict
-		case rec.Version != 0 && !live:
-			return 0, sesh.ErrNotFound
-		case rec.Version != 0 && cur.Version != rec.Version:
-			return 0, sesh.ErrConflict
+		if err := storekit.CheckSwap(rec.Version, cur.Version, live); err != nil {
+			return 0, err
 		}
 		ver := newVersion(cur.Version, rec.Version)
 		switch {

@@ -81,3 +81,21 @@ func field(v []byte) (int64, []byte, bool) {
 	}
 	return n, v[i+1:], true
 }
+
+// CheckSwap is sesh.Swapper's rule for a store that has read the key's
+// current state: want is the caller's rec.Version, have the stored version
+// and live whether an unexpired record is there. It returns nil when the
+// write may go ahead, sesh.ErrConflict when want is 0 and a live record is
+// there or when the versions differ, and sesh.ErrNotFound when want is not
+// 0 and no live record is there.
+func CheckSwap(want, have int64, live bool) error {
+	switch {
+	case want == 0 && live:
+		return sesh.ErrConflict
+	case want != 0 && !live:
+		return sesh.ErrNotFound
+	case want != 0 && have != want:
+		return sesh.ErrConflict
+	}
+	return nil
+}

@@ -64,3 +64,23 @@ func FuzzParseRecord(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckSwap(t *testing.T) {
+	for _, c := range []struct {
+		want, have int64
+		live       bool
+		err        error
+	}{
+		{0, 0, false, nil},
+		{0, 7, false, nil}, // an expired record counts as absent
+		{0, 7, true, sesh.ErrConflict},
+		{7, 7, true, nil},
+		{7, 8, true, sesh.ErrConflict},
+		{7, 7, false, sesh.ErrNotFound},
+		{7, 0, false, sesh.ErrNotFound},
+	} {
+		if err := CheckSwap(c.want, c.have, c.live); err != c.err {
+			t.Errorf("CheckSwap(%d, %d, %v) = %v, want %v", c.want, c.have, c.live, err, c.err)
+		}
+	}
+}
