@@ -15,8 +15,12 @@ import (
 // NoTimeout, as IdleTimeout or AbsoluteTimeout, turns that timeout off.
 const NoTimeout time.Duration = -1
 
+// NoLimit, as Config.MaxSize, turns the size bound off.
+const NoLimit = -1
+
 // Defaults applied by New to zero Config fields.
 const (
+	DefaultMaxSize         = 64 << 10
 	DefaultCookieName      = "session"
 	DefaultIdleTimeout     = 30 * time.Minute
 	DefaultAbsoluteTimeout = 12 * time.Hour
@@ -199,7 +203,45 @@ type Config struct {
 	// cookie (a request without one never costs a store call).
 	LazyLoad bool
 
-	// ErrorHandler answers when the store fails; default: 500.
+	// MaxSize bounds a server-side session's encoded data, in bytes: a Set
+	// of a larger value, or a commit of a larger session, fails with a
+	// *SizeError (413 from the default ErrorHandler) and saves nothing.
+	// Default DefaultMaxSize (64 KiB); NoLimit turns the bound off.
+	// Cookie-only sessions are bounded by the cookie instead (see
+	// CookieTooLargeError).
+	MaxSize int
+
+	// Serialize makes the requests of one session take turns, as PHP's and
+	// ASP.NET's session locks do: a request that carries a session cookie
+	// takes the session's lock before it reads the session and releases it
+	// after the response, so it sees every write of the request before it,
+	// and a Set of a value computed from a Get loses nothing. Off by
+	// default: without it, concurrent requests still lose no key and
+	// Update is exact, but a plain Set is last-writer-wins.
+	//
+	// The lock is a lease record in the store, taken with its
+	// compare-and-set (so the store must implement Swapper), that expires
+	// after LockTTL: a crashed holder blocks its session for LockTTL at
+	// most. A request waits at most LockWait (and as long as its context
+	// allows), then fails with a *ConflictError (503 by default). Requests
+	// without a session cookie take no lock; with LazyLoad, neither do
+	// requests that never touch their session. The explicit API (Load,
+	// LoadRequest) takes no lock. A lock costs two store writes per
+	// request (see BENCHMARKS.md).
+	Serialize bool
+	// LockTTL is how long a session's lock lasts if its holder never
+	// releases it; a request that runs longer loses the lock, and its
+	// commit then fails rather than overwrite a newer write. Default
+	// DefaultLockTTL (30 s). Only with Serialize.
+	LockTTL time.Duration
+	// LockWait bounds how long a request waits for its session's lock.
+	// Default DefaultLockWait (10 s). Only with Serialize.
+	LockWait time.Duration
+
+	// ErrorHandler answers when the store fails. The default answers 503
+	// with Retry-After for a *ConflictError (errors.Is(err, ErrConflict)),
+	// 413 for a session over Config.MaxSize, and 500 otherwise. The
+	// middleware logs the error once before calling it.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// Logger receives lifecycle events; default slog.Default(). Events never
 	// contain a session ID, only a short one-way handle.
@@ -230,7 +272,7 @@ func (c Config) normalize() (Config, error) {
 	}
 	switch {
 	case c.Store == nil && c.Sealer == nil:
-		return c, configErr("no Store and no Sealer: set a Store for server-side sessions (memstore.New() gives an in-process one) or a Sealer for cookie-only sessions")
+		return c, configErr("no Store and no Sealer: set a Store for server-side sessions (memstore.New(memstore.Options{}) gives an in-process one) or a Sealer for cookie-only sessions (cookie.NewSealer)")
 	case c.Store != nil && c.Sealer != nil:
 		return c, configErr("both Store and Sealer are set: a Manager keeps sessions either server-side or in the cookie")
 	case c.CookieValue != nil && c.Sealer != nil:
@@ -288,6 +330,18 @@ func (c Config) normalize() (Config, error) {
 	}
 	if c.IdleTimeout == NoTimeout && c.AbsoluteTimeout == NoTimeout {
 		return c, configErr("IdleTimeout and AbsoluteTimeout cannot both be off: every session must expire")
+	}
+	if c.IdleTimeout > 0 && c.AbsoluteTimeout > 0 && c.IdleTimeout > c.AbsoluteTimeout {
+		return c, configErr("IdleTimeout (%v) is longer than AbsoluteTimeout (%v): the idle timeout could never end a session; shorten IdleTimeout, or set it to NoTimeout", c.IdleTimeout, c.AbsoluteTimeout)
+	}
+	switch {
+	case c.MaxSize < NoLimit:
+		return c, configErr("negative MaxSize %d (use NoLimit to turn the bound off)", c.MaxSize)
+	case c.MaxSize == 0:
+		c.MaxSize = DefaultMaxSize
+	}
+	if err := c.normalizeSerialize(); err != nil {
+		return c, err
 	}
 	if c.TouchInterval < 0 {
 		return c, configErr("negative TouchInterval")
@@ -349,6 +403,32 @@ func (c Config) normalize() (Config, error) {
 	return c, nil
 }
 
+// normalizeSerialize checks and fills the serialisation options.
+func (c *Config) normalizeSerialize() error {
+	if c.LockTTL < 0 || c.LockWait < 0 {
+		return configErr("negative LockTTL or LockWait")
+	}
+	if !c.Serialize {
+		if c.LockTTL != 0 || c.LockWait != 0 {
+			return configErr("LockTTL and LockWait apply only with Serialize: true")
+		}
+		return nil
+	}
+	if c.Sealer != nil {
+		return configErr("Serialize needs a Store: a cookie-only session (Sealer) has no server-side record to lock")
+	}
+	if _, ok := c.Store.(Swapper); !ok {
+		return configErr("Serialize needs a store with compare-and-set (sesh.Swapper); %T is not one", c.Store)
+	}
+	if c.LockTTL == 0 {
+		c.LockTTL = DefaultLockTTL
+	}
+	if c.LockWait == 0 {
+		c.LockWait = DefaultLockWait
+	}
+	return nil
+}
+
 func hasSecurePrefix(name string) bool {
 	return hasPrefixFold(name, "__Host-") || hasPrefixFold(name, "__Secure-")
 }
@@ -398,6 +478,17 @@ func (c *Config) cookieOptions(secure bool) cookie.Options {
 	return o
 }
 
-func defaultErrorHandler(w http.ResponseWriter, _ *http.Request, _ error) {
-	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+// defaultErrorHandler answers 503 with Retry-After for a conflict (the
+// request can be retried as it is), 413 for a session over MaxSize, and
+// 500 for everything else.
+func defaultErrorHandler(w http.ResponseWriter, _ *http.Request, err error) {
+	code := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, ErrConflict):
+		code = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "1")
+	case errors.Is(err, ErrTooLarge):
+		code = http.StatusRequestEntityTooLarge
+	}
+	http.Error(w, http.StatusText(code), code)
 }

@@ -191,6 +191,7 @@ func (m *Manager) Reload(ctx context.Context, s *Session) error {
 		return s.loadErr
 	}
 	s.ops, s.cleared, s.meta, s.regen, s.touch = nil, false, false, false, false
+	s.regenFrom, s.regenVer = "", 0
 	if s.id == "" {
 		// New, or destroyed in this request: nothing to read back.
 		s.status, s.key, s.version, s.data = StatusNew, "", 0, Data{}
@@ -198,12 +199,13 @@ func (m *Manager) Reload(ctx context.Context, s *Session) error {
 	}
 	key := m.cfg.StoreKey(s.id)
 	s.dead = nil
-	rec, d, ok, err := m.fetch(ctx, key)
+	rec, d, st, err := m.fetch(ctx, key)
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if st != recLive {
 		s.status, s.id, s.key, s.version, s.data = StatusNew, "", "", 0, Data{}
+		s.moved = st == recMoved
 		return nil
 	}
 	s.key, s.version, s.expires, s.data, s.status = key, rec.Version, rec.Expires, d, StatusUnmodified

@@ -47,6 +47,7 @@ type spyStore struct {
 	gets, sets, deletes, swaps, touches atomic.Int64
 	failGet, failSet, failDelete        atomic.Bool
 	corruptGet                          atomic.Bool      // Get reports a corrupt record
+	conflictSwap, conflictTouch         atomic.Bool      // Swap / Touch lose a compare-and-set
 	onGet                               func(key string) // optional hook, called before Get
 }
 
@@ -87,6 +88,9 @@ func (s *spyStore) Swap(ctx context.Context, key string, rec sesh.Record) (int64
 	if s.failSet.Load() {
 		return 0, errInjected
 	}
+	if s.conflictSwap.Load() && rec.Version != 0 {
+		return 0, fmt.Errorf("spy: %w", sesh.ErrConflict)
+	}
 	return s.Store.(sesh.Swapper).Swap(ctx, key, rec)
 }
 
@@ -94,6 +98,9 @@ func (s *spyStore) Touch(ctx context.Context, key string, exp time.Time) error {
 	s.touches.Add(1)
 	if s.failSet.Load() {
 		return errInjected
+	}
+	if s.conflictTouch.Load() {
+		return fmt.Errorf("spy: %w", sesh.ErrConflict)
 	}
 	return s.Store.(sesh.Toucher).Touch(ctx, key, exp)
 }
@@ -236,4 +243,21 @@ func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
 
 func (s *spyStore) ByUser(ctx context.Context, user string) (map[string]sesh.Record, error) {
 	return s.Store.(sesh.UserIndex).ByUser(ctx, user)
+}
+
+// containsLine reports whether one line of logs contains every part.
+func containsLine(logs string, parts ...string) bool {
+	for _, l := range strings.Split(logs, "\n") {
+		ok := true
+		for _, p := range parts {
+			if !strings.Contains(l, p) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }

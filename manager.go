@@ -72,8 +72,13 @@ func (m *Manager) initSession(s *Session, secure bool) {
 	s.mgr, s.status, s.secure = m, StatusNew, secure
 }
 
-// deadline is the record expiry for a session created at created, active now.
+// deadline is the record expiry for a session created at created, active
+// now. A zero created (a session a peer created, which carries no sesh
+// creation time) counts from now: its first Go write records that time.
 func (m *Manager) deadline(now, created time.Time) time.Time {
+	if created.IsZero() {
+		created = now
+	}
 	var d time.Time
 	if m.idle > 0 {
 		d = now.Add(m.idle)
@@ -121,19 +126,27 @@ func (m *Manager) load(ctx context.Context, s *Session, lines []string) error {
 		m.event(ctx, slog.LevelDebug, "malformed session cookie", "")
 		return nil
 	}
+	if s.lockable && m.cfg.Serialize {
+		if err := m.lock(ctx, s, m.cfg.StoreKey(ids[0])); err != nil {
+			return err
+		}
+	}
 	var (
-		found   bool
-		id, key string
-		rec     Record
-		data    Data
+		found, moved bool
+		id, key      string
+		rec          Record
+		data         Data
 	)
 	for _, cand := range ids {
 		k := m.cfg.StoreKey(cand)
-		r, d, ok, err := m.fetch(ctx, k)
+		r, d, st, err := m.fetch(ctx, k)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if st == recMoved {
+			moved = true
+		}
+		if st != recLive {
 			continue
 		}
 		if found {
@@ -145,6 +158,14 @@ func (m *Manager) load(ctx context.Context, s *Session, lines []string) error {
 		found, id, key, rec, data = true, cand, k, r, d
 	}
 	if !found {
+		if moved {
+			// The cookie names a session a concurrent sign-in moved to a
+			// new ID: the browser is about to receive that ID. Changes made
+			// here must not mint a session whose cookie could replace it.
+			s.moved = true
+			m.event(ctx, slog.LevelDebug, "session moved by Regenerate: the old ID reads as no session", "")
+			return nil
+		}
 		m.event(ctx, slog.LevelDebug, "unknown or expired session ID", "")
 		return nil
 	}
@@ -153,44 +174,57 @@ func (m *Manager) load(ctx context.Context, s *Session, lines []string) error {
 	return nil
 }
 
-// fetch reads and decodes the record under key. ok is false if it is absent,
-// expired (absolute deadline included) or undecodable.
-func (m *Manager) fetch(ctx context.Context, key string) (Record, Data, bool, error) {
+// recState is what fetch found under a key.
+type recState uint8
+
+const (
+	recAbsent recState = iota // absent, expired, undecodable or revoked
+	recLive                   // a live session
+	recMoved                  // a tombstone: Regenerate moved the session away
+)
+
+// fetch reads and decodes the record under key: recLive with the record
+// and its data, recMoved for a tombstone (see Regenerate), or recAbsent if
+// it is absent, expired (absolute deadline included), undecodable or
+// revoked.
+func (m *Manager) fetch(ctx context.Context, key string) (Record, Data, recState, error) {
 	rec, err := m.cfg.Store.Get(ctx, key)
 	if errors.Is(err, ErrNotFound) {
-		return rec, Data{}, false, nil
+		return rec, Data{}, recAbsent, nil
 	}
 	if errors.Is(err, ErrCorrupt) {
 		m.keyEvent(ctx, slog.LevelWarn, "corrupt session record: starting a new session", key, "err", err)
-		return rec, Data{}, false, nil
+		return rec, Data{}, recAbsent, nil
 	}
 	if err != nil {
-		m.keyEvent(ctx, slog.LevelError, "session store read failed", key, "err", err)
-		return rec, Data{}, false, fmt.Errorf("sesh: load session: %w", err)
+		return rec, Data{}, recAbsent, fmt.Errorf("sesh: load session: %w", err)
 	}
 	now := m.now()
 	if !rec.Expires.IsZero() && !now.Before(rec.Expires) {
-		return rec, Data{}, false, nil
+		return rec, Data{}, recAbsent, nil
+	}
+	if len(rec.Data) == 0 {
+		return rec, Data{}, recMoved, nil
 	}
 	var d Data
 	if err := m.cfg.Codec.Decode(rec.Data, &d); err != nil {
 		m.keyEvent(ctx, slog.LevelWarn, "session data decode failed", key, "err", err)
-		return rec, Data{}, false, nil
+		return rec, Data{}, recAbsent, nil
 	}
 	if m.absolute > 0 && !d.Created.IsZero() && !now.Before(d.Created.Add(m.absolute)) {
 		m.keyEvent(ctx, slog.LevelInfo, "session expired (absolute timeout)", key)
 		if err := m.cfg.Store.Delete(ctx, key); err != nil {
 			m.keyEvent(ctx, slog.LevelWarn, "deleting expired session failed", key, "err", err)
 		}
-		return rec, Data{}, false, nil
+		return rec, Data{}, recAbsent, nil
 	}
 	if revoked, err := m.revoked(ctx, &d, rec.Expires); err != nil {
-		return rec, Data{}, false, err
+		return rec, Data{}, recAbsent, err
 	} else if revoked {
 		m.keyEvent(ctx, slog.LevelInfo, "session revoked", key)
-		return rec, Data{}, false, nil
+		return rec, Data{}, recAbsent, nil
 	}
-	return rec, d, true, nil
+	return rec, d, recLive, nil
 }
 
 // revoked asks the Revoked hook about a loaded session.
@@ -200,7 +234,6 @@ func (m *Manager) revoked(ctx context.Context, d *Data, expires time.Time) (bool
 	}
 	r, err := m.cfg.Revoked(ctx, m.meta(d, expires))
 	if err != nil {
-		m.event(ctx, slog.LevelError, "revocation check failed", "", "err", err)
 		return false, fmt.Errorf("sesh: revocation check: %w", err)
 	}
 	return r, nil
@@ -233,15 +266,16 @@ func (m *Manager) save(ctx context.Context, s *Session) error {
 	m.dropExpiredValues(s, now)
 
 	if s.status == StatusDestroyed {
-		if err := m.deleteDead(ctx, s); err != nil {
-			return err
-		}
-		return nil
+		return m.deleteDead(ctx, s)
 	}
 	if m.cfg.Unset == UnsetDestroy && s.status == StatusModified && len(s.data.Values) == 0 {
 		m.keyEvent(ctx, slog.LevelDebug, "session emptied: destroying (Unset: destroy)", s.key)
 		if s.key != "" {
 			s.dead = append(s.dead, s.key)
+		}
+		if s.regenFrom != "" {
+			s.dead = append(s.dead, s.regenFrom)
+			s.regenFrom = ""
 		}
 		s.expireDue = true
 		s.status = StatusDestroyed
@@ -257,6 +291,13 @@ func (m *Manager) save(ctx context.Context, s *Session) error {
 			// what Destroy or Regenerate left behind).
 			return m.deleteDead(ctx, s)
 		}
+		if s.moved {
+			// The request's cookie named a session that a concurrent
+			// Regenerate moved: a new session's cookie could overwrite the
+			// one the browser is being sent. Drop the changes.
+			m.lostToMove(ctx, s)
+			return m.deleteDead(ctx, s)
+		}
 	case s.dirty() || m.cfg.Resave:
 	default:
 		return m.touchIfDue(ctx, s, now)
@@ -264,7 +305,9 @@ func (m *Manager) save(ctx context.Context, s *Session) error {
 
 	if s.data.Created.IsZero() {
 		s.data.Created = now
-		s.data.UserAgent = truncate(s.agent, maxAgentLen)
+		if isNew {
+			s.data.UserAgent = truncate(s.agent, maxAgentLen)
+		}
 	}
 	if m.sealer != nil {
 		s.regen = false
@@ -272,6 +315,10 @@ func (m *Manager) save(ctx context.Context, s *Session) error {
 	}
 	if err := m.write(ctx, s, now, isNew); err != nil {
 		return err
+	}
+	if s.status == StatusDestroyed || s.id == "" {
+		// Lost to a concurrent Destroy or Regenerate: nothing was written.
+		return m.deleteDead(ctx, s)
 	}
 	if isNew {
 		msg := "session created"
@@ -285,14 +332,21 @@ func (m *Manager) save(ctx context.Context, s *Session) error {
 	}
 	s.regen = false
 	s.touch = false
-	if err := m.deleteDead(ctx, s); err != nil {
-		return err
-	}
-	return nil
+	return m.deleteDead(ctx, s)
+}
+
+// saved marks s as matching its record.
+func (s *Session) saved(version int64, expires time.Time) {
+	s.version, s.expires = version, expires
+	s.status = StatusUnmodified
+	s.ops, s.cleared, s.meta = nil, false, false
 }
 
 // write stores s, minting an ID if isNew, and retries a lost
 // compare-and-set by replaying this request's changes on the fresh record.
+// If the session turns out to have been destroyed or moved by another
+// request, s is left destroyed (lostToDestroy) or without an ID
+// (lostToMove) and write returns nil.
 func (m *Manager) write(ctx context.Context, s *Session, now time.Time, isNew bool) error {
 	if isNew && m.creator != nil {
 		rec, err := m.encode(s, now)
@@ -301,46 +355,145 @@ func (m *Manager) write(ctx context.Context, s *Session, now time.Time, isNew bo
 		}
 		key, err := m.creator.Create(ctx, rec)
 		if err != nil {
-			m.event(ctx, slog.LevelError, "session store create failed", "", "err", err)
 			return fmt.Errorf("sesh: save session: %w", err)
 		}
-		s.id, s.key, s.version, s.expires = key, key, 0, rec.Expires
-		s.status = StatusUnmodified
-		s.ops, s.cleared, s.meta = nil, false, false
+		s.id, s.key = key, key
+		s.saved(0, rec.Expires)
 		return nil
 	}
-	if isNew {
-		for attempt := 0; ; attempt++ {
-			var id, key string
-			if m.defaultIDs {
-				id, key = newIDAndKey()
-			} else {
-				id = m.cfg.GenID()
-				key = m.cfg.StoreKey(id)
+	if !isNew {
+		return m.update(ctx, s, now)
+	}
+	if err := m.insert(ctx, s, now); err != nil {
+		return err
+	}
+	if s.regenFrom != "" {
+		return m.retire(ctx, s, now)
+	}
+	s.saved(s.version, s.expires)
+	return nil
+}
+
+// insert stores s under a freshly minted ID. It sets s.id, s.key,
+// s.version and s.expires, and leaves the changes recorded (retire may
+// still need to replay them).
+func (m *Manager) insert(ctx context.Context, s *Session, now time.Time) error {
+	for attempt := 0; ; attempt++ {
+		var id, key string
+		if m.defaultIDs {
+			id, key = newIDAndKey()
+		} else {
+			id = m.cfg.GenID()
+			key = m.cfg.StoreKey(id)
+		}
+		rec, err := m.encode(s, now)
+		if err != nil {
+			return err
+		}
+		var v int64
+		if m.swapper != nil {
+			v, err = m.swapper.Swap(ctx, key, rec)
+			if errors.Is(err, ErrConflict) && attempt < 3 {
+				continue // ID collision: mint another
 			}
-			rec, err := m.encode(s, now)
-			if err != nil {
+		} else {
+			err = m.cfg.Store.Set(ctx, key, rec)
+		}
+		if err != nil {
+			return fmt.Errorf("sesh: save session: %w", err)
+		}
+		s.id, s.key, s.version, s.expires = id, key, v, rec.Expires
+		return nil
+	}
+}
+
+// tombstoneTTL is how long the old key of a regenerated session keeps its
+// tombstone: longer than any request that loaded the old session before the
+// move is likely to run.
+const tombstoneTTL = 2 * time.Minute
+
+// retire completes a Regenerate on a Swapper store, after insert wrote the
+// new record: the old record becomes a tombstone, on the condition that it
+// is still the version this request loaded. That compare-and-set is the
+// moment the move happens. If another request changed the old record
+// meanwhile, its changes are taken in and the new record rewritten; if it
+// destroyed the session (or another Regenerate moved it), the new record is
+// deleted and the move does not happen.
+func (m *Manager) retire(ctx context.Context, s *Session, now time.Time) error {
+	tomb := Record{Expires: now.Add(tombstoneTTL)}
+	for attempt := 0; ; attempt++ {
+		tomb.Version = s.regenVer
+		_, err := m.swapper.Swap(ctx, s.regenFrom, tomb)
+		switch {
+		case err == nil:
+			s.regenFrom, s.regenVer = "", 0
+			s.saved(s.version, s.expires)
+			return nil
+		case errors.Is(err, ErrNotFound):
+			m.unInsert(ctx, s)
+			m.lostToDestroy(ctx, s)
+			return nil
+		case errors.Is(err, ErrConflict) && attempt < maxReplays-1:
+			fresh, d, st, ferr := m.fetch(ctx, s.regenFrom)
+			switch {
+			case ferr != nil:
+				m.unInsert(ctx, s)
+				return ferr
+			case st == recMoved:
+				m.unInsert(ctx, s)
+				m.lostToMove(ctx, s)
+				return nil
+			case st == recAbsent:
+				m.unInsert(ctx, s)
+				m.lostToDestroy(ctx, s)
+				return nil
+			}
+			m.keyEvent(ctx, slog.LevelDebug, "concurrent update during Regenerate: replaying changes", s.regenFrom)
+			if err := s.replay(d, now); err != nil {
+				m.unInsert(ctx, s)
 				return err
 			}
-			var v int64
-			if m.swapper != nil {
-				v, err = m.swapper.Swap(ctx, key, rec)
-				if errors.Is(err, ErrConflict) && attempt < 3 {
-					continue // ID collision: mint another
+			s.regenVer = fresh.Version
+			rec, err := m.encode(s, now)
+			if err == nil {
+				rec.Version = s.version
+				var v int64
+				if v, err = m.swapper.Swap(ctx, s.key, rec); err == nil {
+					s.version, s.expires = v, rec.Expires
 				}
-			} else {
-				err = m.cfg.Store.Set(ctx, key, rec)
 			}
 			if err != nil {
-				m.keyEvent(ctx, slog.LevelError, "session store write failed", key, "err", err)
+				m.unInsert(ctx, s)
 				return fmt.Errorf("sesh: save session: %w", err)
 			}
-			s.id, s.key, s.version, s.expires = id, key, v, rec.Expires
-			s.status = StatusUnmodified
-			s.ops, s.cleared, s.meta = nil, false, false
-			return nil
+			if err := backoff(ctx, attempt); err != nil {
+				m.unInsert(ctx, s)
+				return fmt.Errorf("sesh: save session: %w", err)
+			}
+		case errors.Is(err, ErrConflict):
+			m.unInsert(ctx, s)
+			return &ConflictError{Reason: fmt.Sprintf("Regenerate lost %d compare-and-sets in a row to other requests on the session", maxReplays)}
+		default:
+			m.unInsert(ctx, s)
+			return fmt.Errorf("sesh: save session: %w", err)
 		}
 	}
+}
+
+// unInsert deletes the record insert wrote for a Regenerate that did not
+// happen. Nobody holds its ID yet; if the delete fails, the record expires
+// unreachable.
+func (m *Manager) unInsert(ctx context.Context, s *Session) {
+	if err := m.cfg.Store.Delete(ctx, s.key); err != nil {
+		m.keyEvent(ctx, slog.LevelWarn, "deleting the record of an abandoned Regenerate failed", s.key, "err", err)
+	}
+	s.id, s.key, s.version = "", "", 0
+}
+
+// update writes a loaded session back under its key, replaying this
+// request's changes on the fresh record each time the compare-and-set
+// loses.
+func (m *Manager) update(ctx context.Context, s *Session, now time.Time) error {
 	for attempt := 0; ; attempt++ {
 		rec, err := m.encode(s, now)
 		if err != nil {
@@ -355,29 +508,38 @@ func (m *Manager) write(ctx context.Context, s *Session, now time.Time, isNew bo
 		}
 		switch {
 		case err == nil:
-			s.version, s.expires = v, rec.Expires
-			s.status = StatusUnmodified
-			s.ops, s.cleared, s.meta = nil, false, false
+			s.saved(v, rec.Expires)
 			return nil
 		case errors.Is(err, ErrNotFound):
 			m.lostToDestroy(ctx, s)
 			return nil
+		case errors.Is(err, ErrConflict) && s.locked:
+			// With Serialize, this request held the session's lock since it
+			// loaded: a newer version means the lock expired under it.
+			return &ConflictError{Reason: "the session's lock expired before the write (the request outlived Config.LockTTL)"}
 		case errors.Is(err, ErrConflict) && attempt < maxReplays-1:
-			fresh, d, ok, ferr := m.fetch(ctx, s.key)
-			if ferr != nil {
+			fresh, d, st, ferr := m.fetch(ctx, s.key)
+			switch {
+			case ferr != nil:
 				return ferr
-			}
-			if !ok {
+			case st == recMoved:
+				m.lostToMove(ctx, s)
+				return nil
+			case st == recAbsent:
 				m.lostToDestroy(ctx, s)
 				return nil
 			}
 			m.keyEvent(ctx, slog.LevelDebug, "concurrent update: replaying changes", s.key)
-			s.replay(fresh, d)
+			if err := s.replay(d, now); err != nil {
+				return err
+			}
+			s.version = fresh.Version
 			if err := backoff(ctx, attempt); err != nil {
 				return fmt.Errorf("sesh: save session: %w", err)
 			}
+		case errors.Is(err, ErrConflict):
+			return &ConflictError{Reason: fmt.Sprintf("the commit lost %d compare-and-sets in a row to other requests on the session", maxReplays)}
 		default:
-			m.keyEvent(ctx, slog.LevelError, "session store write failed", s.key, "err", err)
 			return fmt.Errorf("sesh: save session: %w", err)
 		}
 	}
@@ -397,10 +559,22 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 	limit := time.Duration(1<<min(attempt-2, 5)) * 500 * time.Microsecond
 	limit = min(limit, 20*time.Millisecond)
-	// Jitter from the clock's low bits (scrambled): no math/rand in the
-	// library, and crypto/rand is not needed for a pause.
-	jitter := time.Duration((uint64(time.Now().UnixNano()) * 0x9E3779B97F4A7C15 >> 11) % uint64(limit))
-	t := time.NewTimer(jitter + time.Microsecond)
+	return sleepCtx(ctx, jitter(limit)+time.Microsecond)
+}
+
+// jitter returns a pseudo-random duration in [0, limit), from the clock's
+// low bits scrambled: no math/rand in the library, and crypto/rand is not
+// needed for a pause.
+func jitter(limit time.Duration) time.Duration {
+	if limit <= 0 {
+		return 0
+	}
+	return time.Duration((uint64(time.Now().UnixNano()) * 0x9E3779B97F4A7C15 >> 11) % uint64(limit))
+}
+
+// sleepCtx sleeps for d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
@@ -419,13 +593,31 @@ func (m *Manager) lostToDestroy(ctx context.Context, s *Session) {
 	s.id, s.key, s.version = "", "", 0
 	s.data = Data{}
 	s.ops, s.cleared, s.meta, s.regen = nil, false, false, false
+	s.regenFrom, s.regenVer = "", 0
 	s.expireDue = true
 	s.cookieDue = false
 }
 
-// replay rebases this request's changes on a record another request wrote.
-// Caller holds s.mu.
-func (s *Session) replay(rec Record, fresh Data) {
+// lostToMove handles a commit on a session that a concurrent Regenerate
+// moved to a new ID (its old key holds a tombstone). The changes are
+// dropped, and the client's cookie is left alone: the response that carries
+// the new ID may reach the browser before or after this one.
+func (m *Manager) lostToMove(ctx context.Context, s *Session) {
+	m.keyEvent(ctx, slog.LevelWarn, "session moved to a new ID by a concurrent request (sign-in): this request's changes dropped", s.key)
+	s.status = StatusNew
+	s.id, s.key, s.version = "", "", 0
+	s.data = Data{}
+	s.ops, s.cleared, s.meta, s.regen = nil, false, false, false
+	s.regenFrom, s.regenVer = "", 0
+	s.expireDue = false
+	s.cookieDue = false
+	s.moved = true
+}
+
+// replay rebases this request's changes on data another request wrote (a
+// fresh copy of the record). Updates run again on the fresh values; an
+// error from one is returned and s is left as it was. Caller holds s.mu.
+func (s *Session) replay(fresh Data, now time.Time) error {
 	base := fresh
 	if s.cleared {
 		base.Values, base.Deadlines = nil, nil
@@ -433,9 +625,16 @@ func (s *Session) replay(rec Record, fresh Data) {
 	if s.meta {
 		base.UserID, base.SignedIn, base.Persist = s.data.UserID, s.data.SignedIn, s.data.Persist
 	}
-	for _, o := range s.ops {
+	for i := range s.ops {
+		o := &s.ops[i]
 		k := o.key
-		if o.del {
+		switch {
+		case o.upd != nil:
+			if err := applyUpdate(&base, o, now); err != nil {
+				return err
+			}
+			continue
+		case o.del:
 			delete(base.Values, k)
 			delete(base.Deadlines, k)
 			continue
@@ -454,7 +653,7 @@ func (s *Session) replay(rec Record, fresh Data) {
 		}
 	}
 	s.data = base
-	s.version = rec.Version
+	return nil
 }
 
 // encode builds the record for s as of now.
@@ -466,6 +665,9 @@ func (m *Manager) encode(s *Session, now time.Time) (Record, error) {
 	b, err := m.cfg.Codec.Encode(make([]byte, 0, 256), &s.data)
 	if err != nil {
 		return Record{}, fmt.Errorf("sesh: encode session: %w", err)
+	}
+	if m.cfg.MaxSize > 0 && len(b) > m.cfg.MaxSize {
+		return Record{}, &SizeError{Size: len(b), Limit: m.cfg.MaxSize}
 	}
 	return Record{Data: b, Expires: exp, UserID: s.data.UserID}, nil
 }
@@ -486,7 +688,6 @@ func (m *Manager) deleteDead(ctx context.Context, s *Session) error {
 	for len(s.dead) > 0 {
 		key := s.dead[0]
 		if err := m.cfg.Store.Delete(ctx, key); err != nil {
-			m.keyEvent(ctx, slog.LevelError, "session store delete failed", key, "err", err)
 			return fmt.Errorf("sesh: delete session: %w", err)
 		}
 		if s.status == StatusDestroyed {
@@ -513,6 +714,24 @@ func (m *Manager) touchIfDue(ctx context.Context, s *Session, now time.Time) err
 	// A zero expiry comes from a cookie format that keeps none (compat/remix):
 	// there is nothing to push forward.
 	due := s.touch || (m.idle > 0 && !s.expires.IsZero() && next.Sub(s.expires) >= m.cfg.TouchInterval)
+	if due && s.data.Created.IsZero() {
+		// A session a peer created carries no sesh creation time: this
+		// first Go write records when it was first seen, so the absolute
+		// timeout applies from now on. That needs the data rewritten, not
+		// only the expiry moved.
+		s.data.Created = now
+		if m.sealer == nil {
+			s.touch = false
+			s.meta = true
+			if err := m.update(ctx, s, now); err != nil {
+				return err
+			}
+			if s.status == StatusDestroyed {
+				return m.deleteDead(ctx, s)
+			}
+			return nil
+		}
+	}
 	if m.sealer != nil {
 		if due || s.reseal || m.cfg.Rolling {
 			s.touch = false
@@ -528,6 +747,11 @@ func (m *Manager) touchIfDue(ctx context.Context, s *Session, now time.Time) err
 	switch {
 	case m.toucher != nil:
 		err = m.toucher.Touch(ctx, s.key, next)
+		if errors.Is(err, ErrConflict) {
+			// The store's touch lost a race to a concurrent write, which
+			// moved the expiry itself: a lost touch is not an error.
+			return nil
+		}
 	case m.swapper != nil:
 		var rec Record
 		if rec, err = m.encode(s, now); err == nil {
@@ -555,7 +779,6 @@ func (m *Manager) touchIfDue(ctx context.Context, s *Session, now time.Time) err
 		m.lostToDestroy(ctx, s)
 		return nil
 	default:
-		m.keyEvent(ctx, slog.LevelError, "session store touch failed", s.key, "err", err)
 		return fmt.Errorf("sesh: touch session: %w", err)
 	}
 }
@@ -655,7 +878,11 @@ func (m *Manager) keyEvent(ctx context.Context, level slog.Level, msg, key strin
 	if !m.log.Enabled(ctx, level) {
 		return
 	}
-	m.event(ctx, level, msg, handle(key), args...)
+	h := ""
+	if key != "" {
+		h = handle(key)
+	}
+	m.event(ctx, level, msg, h, args...)
 }
 
 // event logs a lifecycle event. h is a one-way handle, never an ID.

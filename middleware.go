@@ -65,10 +65,15 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		s := &st.sess
 		m.initSession(s, m.requestIsSecure(r))
 		s.agent = r.UserAgent()
+		s.lockable = m.cfg.Serialize
+		if s.lockable {
+			defer m.unlock(ctx, s)
+		}
 		lines := r.Header["Cookie"]
 		if m.cfg.LazyLoad && len(lines) > 0 {
 			s.lazy = func() error { return m.load(ctx, s, lines) }
 		} else if err := m.load(ctx, s, lines); err != nil {
+			m.failed(ctx, "loading the session failed", err)
 			m.cfg.ErrorHandler(w, r, err)
 			return
 		}
@@ -80,6 +85,26 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		next.ServeHTTP(sw, r)
 		sw.finish()
 	})
+}
+
+// failed logs, once, an error that the ErrorHandler is about to answer,
+// with what to do about it. Conflicts are Warn (retrying is the fix);
+// everything else is Error.
+func (m *Manager) failed(ctx context.Context, what string, err error) {
+	level, hint := slog.LevelError, "the ErrorHandler answered instead of the handler; the client's cookie was left alone"
+	var tooBig *CookieTooLargeError
+	var sizeErr *SizeError
+	switch {
+	case errors.As(err, &tooBig):
+		hint = "store less in the session, use a server-side Store, or let it spread over several cookies (Cookie.MaxChunks)"
+	case errors.As(err, &sizeErr):
+		hint = "store less in the session, or raise Config.MaxSize"
+	case errors.Is(err, ErrConflict):
+		level, hint = slog.LevelWarn, "other requests on the session kept it busy; the client may retry (503, Retry-After)"
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		level, hint = slog.LevelWarn, "the request's context ended during a store call"
+	}
+	m.event(ctx, level, what, "", "err", err, "fix", hint)
 }
 
 // requestState is what Handler allocates per request.
@@ -137,6 +162,7 @@ func (w *responseWriter) commit() bool {
 	if err == nil {
 		lines, err = w.m.setCookies(w.lines[:0], s)
 	}
+	s.started = true
 	accessed := s.accessed
 	s.mu.Unlock()
 
@@ -147,6 +173,7 @@ func (w *responseWriter) commit() bool {
 		for _, k := range []string{"Content-Type", "Content-Length", "Content-Encoding", "Location", "Etag", "Last-Modified"} {
 			h.Del(k)
 		}
+		w.m.failed(w.r.Context(), "saving the session failed", err)
 		w.m.cfg.ErrorHandler(w.ResponseWriter, w.r, err)
 		return false
 	}
@@ -304,14 +331,14 @@ func (w *responseWriter) finish() {
 	case s.status == StatusDestroyed:
 		// The record can still be deleted; the browser keeps a dead cookie.
 		if err := m.deleteDead(ctx, s); err != nil {
-			m.event(ctx, slog.LevelError, "late destroy failed", "", "err", err)
+			m.event(ctx, slog.LevelError, "deleting a session destroyed after the response started failed", "", "err", err)
 		}
 	case !s.dirty():
 	case s.status == StatusNew || s.regen:
-		m.keyEvent(ctx, slog.LevelError, "session change after the response started was dropped: a new ID cannot reach the browser; change the session before writing", s.key)
+		// The change itself returned ErrResponseStarted; nothing to save.
 	default:
 		if err := m.save(ctx, s); err != nil {
-			m.keyEvent(ctx, slog.LevelError, "late session save failed", s.key, "err", err)
+			m.keyEvent(ctx, slog.LevelError, "saving a change made after the response started failed", s.key, "err", err)
 		}
 	}
 }

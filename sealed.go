@@ -134,6 +134,11 @@ func (m *Manager) writeSealed(s *Session, now time.Time, isNew bool) error {
 	if err != nil {
 		return fmt.Errorf("sesh: encode session: %w", err)
 	}
+	// A value that cannot fit even before it is sealed is refused without
+	// spending the encryption on it.
+	if limit := max(m.cfg.Cookie.MaxChunks, 1) * MaxCookieLine; m.sealer.SealedLen(len(payload)) > limit {
+		return &CookieTooLargeError{Size: m.sealer.SealedLen(len(payload)), Limit: limit}
+	}
 	exp := m.deadline(now, s.data.Created)
 	s.sealed = string(m.sealer.Seal(make([]byte, 0, m.sealer.SealedLen(len(payload))), m.cfg.Cookie.Name, exp, payload))
 	s.expires = exp

@@ -1,9 +1,12 @@
 package sesh
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,6 +60,11 @@ type op struct {
 	del      bool
 	raw      json.RawMessage
 	deadline time.Time
+	// upd, when set, is an Update: it is run again on the fresh value when
+	// the commit replays this request's changes. keep: the value keeps the
+	// per-value deadline it has (else deadline is set).
+	upd  func(old json.RawMessage, ok bool) (json.RawMessage, error)
+	keep bool
 }
 
 // Session is one user's session within one request: a bag of JSON values
@@ -84,7 +92,15 @@ type Session struct {
 	cleared bool  // Clear was called: replay starts from empty
 	meta    bool  // metadata changed
 
-	regen     bool     // a new ID is minted at commit
+	regen     bool   // a new ID is minted at commit
+	regenFrom string // store key the regenerated session moves from (Swapper stores)
+	regenVer  int64  // its version when loaded
+	moved     bool   // the cookie named a session that Regenerate moved away
+	started   bool   // the middleware committed: the response has started
+	lockable  bool   // the middleware serves it: Config.Serialize applies
+	locked    bool   // this request holds the session's lock
+	lockKey   string
+	lockVer   int64
 	dead      []string // store keys to delete at commit
 	touch     bool     // refresh the expiry at commit even if not due
 	fromReq   bool     // a session cookie came with the request
@@ -160,6 +176,20 @@ func (s *Session) record(k string, o op) {
 		s.ops = s.opsBuf[:0]
 	}
 	s.ops = append(s.ops, o)
+}
+
+// checkSize refuses a single value that alone passes Config.MaxSize.
+func (s *Session) checkSize(raw json.RawMessage) error {
+	if limit := s.mgr.cfg.MaxSize; limit > 0 && s.mgr.sealer == nil && len(raw) > limit {
+		return &SizeError{Size: len(raw), Limit: limit}
+	}
+	return nil
+}
+
+// cannotReachCookie reports whether a change now would need a Set-Cookie
+// that the response, already started, can no longer carry. Caller holds s.mu.
+func (s *Session) cannotReachCookie() bool {
+	return s.started && (s.status == StatusNew || s.status == StatusDestroyed || s.regen)
 }
 
 func (s *Session) put(k string, raw json.RawMessage, deadline time.Time) {
@@ -269,11 +299,17 @@ func (s *Session) SetTTL(key string, value any, ttl time.Duration) error {
 	if err != nil {
 		return err
 	}
+	if err := s.checkSize(raw); err != nil {
+		return err
+	}
 	if err := s.begin(); err != nil {
 		s.mu.Unlock()
 		return err
 	}
 	defer s.mu.Unlock()
+	if s.cannotReachCookie() {
+		return ErrResponseStarted
+	}
 	var deadline time.Time
 	if ttl > 0 {
 		deadline = s.now().Add(ttl)
@@ -293,11 +329,17 @@ func (s *Session) Flash(key string, value any) error {
 	if err != nil {
 		return err
 	}
+	if err := s.checkSize(raw); err != nil {
+		return err
+	}
 	if err := s.begin(); err != nil {
 		s.mu.Unlock()
 		return err
 	}
 	defer s.mu.Unlock()
+	if s.cannotReachCookie() {
+		return ErrResponseStarted
+	}
 	s.put(FlashKey(key), raw, time.Time{})
 	return nil
 }
@@ -543,14 +585,32 @@ func (s *Session) Meta() Meta {
 
 // SetUserID ties the session to a user, for listing and ending a user's
 // sessions (Manager.UserSessions) and for revocation (Config.Revoked sees
-// Meta.UserID and Meta.SignedIn, the time of this call). Call it at sign-in,
-// after Regenerate; "" unties it.
-func (s *Session) SetUserID(userID string) {
-	if s.begin() != nil {
+// Meta.UserID and Meta.SignedIn, the time of this call). Call it at
+// sign-in; "" unties the session at sign-out.
+//
+// When the user changes (sign-in, sign-out, another user), SetUserID also
+// regenerates the session ID, as Django's login() does, so a session
+// planted before sign-in is worth nothing after it. Pass KeepID() to keep
+// the ID (for a peer that cannot follow a new ID, say). It returns
+// ErrResponseStarted, changing nothing, once the middleware has committed
+// the session.
+func (s *Session) SetUserID(userID string, opts ...SignInOption) error {
+	if err := s.begin(); err != nil {
 		s.mu.Unlock()
-		return
+		return err
 	}
 	defer s.mu.Unlock()
+	var o signIn
+	for _, f := range opts {
+		f(&o)
+	}
+	if s.data.UserID != userID && !o.keepID {
+		if err := s.regenerate(); err != nil {
+			return err
+		}
+	} else if s.started && s.status == StatusNew {
+		return ErrResponseStarted
+	}
 	s.modified()
 	s.data.UserID = userID
 	s.data.SignedIn = time.Time{}
@@ -558,7 +618,18 @@ func (s *Session) SetUserID(userID string) {
 		s.data.SignedIn = s.now()
 	}
 	s.meta = true
+	return nil
 }
+
+// SignInOption changes what SetUserID does.
+type SignInOption func(*signIn)
+
+type signIn struct{ keepID bool }
+
+// KeepID makes SetUserID keep the session ID instead of regenerating it.
+// Only for a session whose ID was minted after the user proved who they
+// are (otherwise it opens the door to session fixation).
+func KeepID() SignInOption { return func(o *signIn) { o.keepID = true } }
 
 // Persist makes the session cookie persistent for d ("remember me"): the
 // cookie then carries Max-Age/Expires of min(d, the absolute deadline). d <= 0
@@ -582,18 +653,40 @@ func (s *Session) Persist(d time.Duration) {
 // Regenerate gives the session a new ID at commit, keeping its data and
 // its absolute deadline; the old record is deleted. Call it whenever the
 // privilege level changes (sign-in, sign-out, role change): it is the
-// defence against session fixation.
-func (s *Session) Regenerate() {
-	if s.begin() != nil {
+// defence against session fixation. SetUserID calls it for you.
+//
+// With a store that implements Swapper, the move is conditional on the old
+// record: a regenerate racing a Destroy (logout, EndSession,
+// EndUserSessions) loses, and the session stays destroyed. The old key then
+// holds a short-lived tombstone, so that a request still carrying the old
+// cookie neither resurrects the session nor expires the new cookie.
+//
+// It returns ErrResponseStarted (and changes nothing) once the middleware
+// has committed the session, and the load error if the session failed to
+// load.
+func (s *Session) Regenerate() error {
+	if err := s.begin(); err != nil {
 		s.mu.Unlock()
-		return
+		return err
 	}
 	defer s.mu.Unlock()
+	return s.regenerate()
+}
+
+// regenerate is Regenerate with s.mu held and the session loaded.
+func (s *Session) regenerate() error {
+	if s.started {
+		return ErrResponseStarted
+	}
 	if s.status == StatusDestroyed {
-		return
+		return nil
 	}
 	if s.key != "" {
-		s.dead = append(s.dead, s.key)
+		if s.regenFrom == "" && s.mgr.swapper != nil && s.status != StatusNew {
+			s.regenFrom, s.regenVer = s.key, s.version
+		} else {
+			s.dead = append(s.dead, s.key)
+		}
 	}
 	s.regen = true
 	s.key = ""
@@ -602,19 +695,26 @@ func (s *Session) Regenerate() {
 	if s.status == StatusUnmodified {
 		s.status = StatusModified
 	}
+	return nil
 }
 
 // Destroy deletes the session at commit and expires the client's cookie.
 // Values set afterwards in the same request start a new session with a new
-// ID.
-func (s *Session) Destroy() {
-	if s.begin() != nil {
+// ID. After the middleware has committed the session it still deletes the
+// record (at the end of the request), but the cookie cannot be expired any
+// more: it then returns ErrResponseStarted.
+func (s *Session) Destroy() error {
+	if err := s.begin(); err != nil {
 		s.mu.Unlock()
-		return
+		return err
 	}
 	defer s.mu.Unlock()
 	if s.key != "" {
 		s.dead = append(s.dead, s.key)
+	}
+	if s.regenFrom != "" {
+		s.dead = append(s.dead, s.regenFrom)
+		s.regenFrom, s.regenVer = "", 0
 	}
 	s.expireDue = s.fromReq || s.id != ""
 	s.status = StatusDestroyed
@@ -624,6 +724,10 @@ func (s *Session) Destroy() {
 	s.cleared = false
 	s.regen = false
 	s.cookieDue = false
+	if s.started {
+		return ErrResponseStarted
+	}
+	return nil
 }
 
 // Touch asks the commit to push the idle deadline forward even if it is not
@@ -639,21 +743,33 @@ func (s *Session) Touch() {
 
 // Lookup returns the value under key decoded into T, consuming a flash
 // value. It returns an error wrapping ErrNotFound if the key is absent or
-// expired, and the JSON error if the stored value does not fit T.
+// expired, and a *ValueTypeError (errors.Is(err, ErrWrongType)) if the
+// stored value does not decode into T.
 func Lookup[T any](s *Session, key string) (T, error) {
 	raw, err := s.getRaw(key)
 	if err != nil {
 		var zero T
+		if errors.Is(err, ErrNotFound) {
+			err = errNoValue(key)
+		}
 		return zero, err
 	}
 	var v T
-	if decodeSimple(raw, &v) {
-		return v, nil
+	err = decodeValue(key, raw, &v)
+	return v, err
+}
+
+// decodeValue decodes the stored JSON of key into *p.
+func decodeValue[T any](key string, raw json.RawMessage, p *T) error {
+	if decodeSimple(raw, p) {
+		return nil
 	}
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return v, fmt.Errorf("sesh: value %q: %w", key, err)
+	if err := json.Unmarshal(raw, p); err != nil {
+		var zero T
+		*p = zero
+		return &ValueTypeError{Key: key, Type: reflect.TypeFor[T](), JSON: jsonKind(raw), Err: err}
 	}
-	return v, nil
+	return nil
 }
 
 // decodeSimple decodes the commonest values (a plain integer into an int
@@ -728,9 +844,18 @@ func parseJSONInt(raw []byte) (int64, bool) {
 }
 
 // Get returns the value under key decoded into T, consuming a flash value.
-// ok is false if the key is absent, expired or does not decode into T (use
-// Lookup to tell these apart).
+// ok is false if the key is absent or expired, or if the stored value does
+// not decode into T; the latter is a bug in the application, so it is also
+// logged at Warn (with the key, never the value). Use Lookup to tell the
+// cases apart in code.
 func Get[T any](s *Session, key string) (v T, ok bool) {
 	v, err := Lookup[T](s, key)
-	return v, err == nil
+	if err != nil {
+		var te *ValueTypeError
+		if errors.As(err, &te) {
+			s.mgr.event(context.Background(), slog.LevelWarn, "session value has another type: Get returns false (use Lookup to see the error)", "", "key", key, "stored", te.JSON, "want", te.Type.String())
+		}
+		return v, false
+	}
+	return v, true
 }

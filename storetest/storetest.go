@@ -104,6 +104,7 @@ func RunWith(t *testing.T, newStore Factory, opts Options) {
 	t.Run("Creator", s.testCreator)
 	t.Run("UserIndex", s.testUserIndex)
 	t.Run("Manager", s.testManager)
+	t.Run("Requests", s.testSessionConcurrency)
 }
 
 type suite struct {
