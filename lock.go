@@ -33,9 +33,13 @@ func (m *Manager) lock(ctx context.Context, s *Session, key string) error {
 	lk := lockKey(key)
 	start := time.Now()
 	for attempt := 0; ; attempt++ {
+		// Take the wake-up channel before trying, so a release that comes
+		// after a failed try is never missed.
+		wake := m.lockWaiters(lk)
 		v, err := m.swapper.Swap(ctx, lk, Record{Data: lockData, Expires: m.now().Add(m.cfg.LockTTL)})
 		if err == nil {
 			s.locked, s.lockKey, s.lockVer = true, lk, v
+			m.held.Store(lk, struct{}{})
 			return nil
 		}
 		if !errors.Is(err, ErrConflict) {
@@ -44,11 +48,34 @@ func (m *Manager) lock(ctx context.Context, s *Session, key string) error {
 		if time.Since(start) >= m.cfg.LockWait {
 			return &ConflictError{Reason: fmt.Sprintf("another request held the session's lock for longer than Config.LockWait (%v)", m.cfg.LockWait)}
 		}
+		// A holder in this Manager wakes the waiters when it releases (the
+		// long timer only covers a holder that vanished); a holder
+		// elsewhere is polled for, with jittered backoff.
 		pause := min(time.Duration(1)<<min(attempt, 5)*time.Millisecond, 25*time.Millisecond)
-		if err := sleepCtx(ctx, pause/2+jitter(pause)); err != nil {
-			return fmt.Errorf("sesh: lock session: %w", err)
+		pause = pause/2 + jitter(pause)
+		if _, local := m.held.Load(lk); local {
+			pause = 250 * time.Millisecond
 		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("sesh: lock session: %w", ctx.Err())
+		case <-wake:
+		case <-t.C:
+		}
+		t.Stop()
 	}
+}
+
+// lockWaiters returns the channel that the next release of lk by this
+// Manager closes.
+func (m *Manager) lockWaiters(lk string) chan struct{} {
+	if ch, ok := m.wake.Load(lk); ok {
+		return ch.(chan struct{})
+	}
+	ch, _ := m.wake.LoadOrStore(lk, make(chan struct{}))
+	return ch.(chan struct{})
 }
 
 // unlock releases the lock s holds, if any: the lease record is ended with a
@@ -66,6 +93,10 @@ func (m *Manager) unlock(ctx context.Context, s *Session) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	_, err := m.swapper.Swap(ctx, lk, Record{Data: lockData, Expires: m.now().Add(-time.Minute), Version: v})
+	m.held.Delete(lk)
+	if ch, ok := m.wake.LoadAndDelete(lk); ok {
+		close(ch.(chan struct{}))
+	}
 	if err != nil && !errors.Is(err, ErrConflict) && !errors.Is(err, ErrNotFound) {
 		m.event(ctx, slog.LevelWarn, "releasing the session lock failed: it expires after Config.LockTTL", "", "err", err)
 	}

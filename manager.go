@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sesh-go/sesh/cookie"
@@ -25,6 +26,8 @@ type Manager struct {
 	toucher  Toucher
 	creator  Creator // the store mints IDs
 	log      *slog.Logger
+	wake     sync.Map // lock key -> chan struct{}: waiters for a lock this Manager holds
+	held     sync.Map // lock key -> struct{}: locks this Manager holds
 	// defaultIDs: GenID is NewID and StoreKey is HashID, so a new ID and
 	// its key can be minted together (newIDAndKey).
 	defaultIDs bool
