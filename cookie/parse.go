@@ -156,6 +156,10 @@ func decode(v string) string {
 		n -= 2
 		i += 2
 	}
+	if n <= 32 {
+		var buf [32]byte // string(buf[:n]) copies once, and not at all for one byte
+		return string(unescape(buf[:0], v))
+	}
 	var b strings.Builder
 	b.Grow(n)
 	for i := 0; i < len(v); i++ {
@@ -167,6 +171,19 @@ func decode(v string) string {
 		b.WriteByte(c)
 	}
 	return b.String()
+}
+
+// unescape appends v with its (valid) escapes decoded to dst.
+func unescape(dst []byte, v string) []byte {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '%' {
+			c = unhex(v[i+1])<<4 | unhex(v[i+2])
+			i += 2
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 func isHex(c byte) bool {
