@@ -18,5 +18,15 @@
 // Signer (HMAC-SHA256, rotation) protects values the client may read;
 // Sealer (XChaCha20-Poly1305 with key IDs, rotation and the cookie name as
 // associated data) protects values it must not read. Typed binds either to
-// a JSON value of one Go type: the shape of Remix's createCookie.
+// a JSON value of one Go type: the shape of Remix's createCookie, with its
+// defaults (Path=/, SameSite=Lax).
+//
+// Every value sesh signs or seals for itself is bound to its cookie's name:
+// Signer.SignFor puts the name in the MAC, Sealer puts it in the associated
+// data, so a value issued for one cookie never verifies as another.
+// Signer.Sign and Verify sign the bare value, as express's cookie-signature
+// and Remix do, and exist for those peers' formats (compat/express,
+// compat/remix). Every base64 text a signed or sealed value carries must be
+// the one canonical spelling of its bytes: no CR or LF (which Go's decoders
+// would skip), no padding where none is written, no non-zero trailing bits.
 package cookie

@@ -1,9 +1,12 @@
 package cookie
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
-// MaxCookies is the most cookie pairs Values looks at in one request; a
-// request with more is treated as carrying none (as Go's net/http does past
+// MaxCookies is the most cookie pairs Values looks at in one request, and
+// Parse in one line; more are treated as none (as Go's net/http does past
 // its own limit).
 const MaxCookies = 3000
 
@@ -19,9 +22,21 @@ type Pair struct{ Name, Value string }
 // skipped, so "name =v" is the cookie "name "). A value in double quotes loses the quotes; a value
 // containing '%' is percent-decoded when every escape is valid (otherwise
 // it is kept as sent); '+' is never turned into a space. Pairs without '='
-// or with an empty name are skipped.
+// or with an empty name are skipped. A line of more than MaxCookies pairs
+// yields nil, as Values treats it.
 func Parse(line string) []Pair {
-	var out []Pair
+	// Count first, so the slice is allocated once at its final size: a
+	// hostile line costs 32 bytes per pair (at most MaxCookies of them)
+	// plus the decoded values, never a growing slice's copies.
+	n := 0
+	each(line, func(string, string) bool {
+		n++
+		return n <= MaxCookies
+	})
+	if n == 0 || n > MaxCookies {
+		return nil
+	}
+	out := make([]Pair, 0, n)
 	each(line, func(name, value string) bool {
 		out = append(out, Pair{name, decode(value)})
 		return true
@@ -59,24 +74,32 @@ func each(line string, fn func(name, value string) bool) {
 // request carries more than MaxCookies pairs, and skips values longer than
 // MaxValueLen.
 func Values(lines []string, name string) []string {
-	var out []string
-	total := 0
+	// Count first (see Parse): the result is allocated once, 16 bytes per
+	// value, plus the values that need percent-decoding.
+	total, n := 0, 0
 	for _, line := range lines {
-		over := false
-		each(line, func(n, v string) bool {
+		each(line, func(k, v string) bool {
 			total++
-			if total > MaxCookies {
-				over = true
-				return false
+			if k == name && len(v) <= MaxValueLen {
+				n++
 			}
-			if n == name && len(v) <= MaxValueLen {
-				out = append(out, decode(v))
-			}
-			return true
+			return total <= MaxCookies
 		})
-		if over {
+		if total > MaxCookies {
 			return nil
 		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, 0, n)
+	for _, line := range lines {
+		each(line, func(k, v string) bool {
+			if k == name && len(v) <= MaxValueLen {
+				out = append(out, decode(v))
+			}
+			return len(out) < n
+		})
 	}
 	return out
 }
@@ -121,20 +144,46 @@ func decode(v string) string {
 	if indexByte(v, '%') < 0 {
 		return v
 	}
-	b := make([]byte, 0, len(v))
+	// Check every escape first, so the one allocation is the result's.
+	n := len(v)
 	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c != '%' {
-			b = append(b, c)
+		if v[i] != '%' {
 			continue
 		}
 		if i+2 >= len(v) || !isHex(v[i+1]) || !isHex(v[i+2]) {
 			return v
 		}
-		b = append(b, unhex(v[i+1])<<4|unhex(v[i+2]))
+		n -= 2
 		i += 2
 	}
-	return string(b)
+	if n <= 32 {
+		var buf [32]byte // string(buf[:n]) copies once, and not at all for one byte
+		return string(unescape(buf[:0], v))
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '%' {
+			c = unhex(v[i+1])<<4 | unhex(v[i+2])
+			i += 2
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// unescape appends v with its (valid) escapes decoded to dst.
+func unescape(dst []byte, v string) []byte {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '%' {
+			c = unhex(v[i+1])<<4 | unhex(v[i+2])
+			i += 2
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 func isHex(c byte) bool {

@@ -59,12 +59,52 @@ func TestValuesLimits(t *testing.T) {
 	}
 }
 
+// A hostile 64 KB Cookie header: thousands of pairs, all of one name,
+// with and without escapes. Parse and Values allocate once for the result
+// (sized by a first pass), plus each decoded value.
+func TestValuesHostileHeader(t *testing.T) {
+	for name, h := range hostileHeaders() {
+		if len(h) > 64<<10 {
+			t.Fatalf("%s: %d bytes", name, len(h))
+		}
+		checkAllocs(t, name+": Values", len(h), allocValuesK, allocConst, func() { Values([]string{h}, "sid") })
+		checkAllocs(t, name+": Parse", len(h), allocParseK, allocConst, func() { Parse(h) })
+	}
+	// Past MaxCookies pairs, nothing is returned and nothing is allocated.
+	over := strings.Repeat("sid=%41;", MaxCookies+1)
+	if got := allocBytes(func() { Values([]string{over}, "sid"); Parse(over) }); got != 0 {
+		t.Fatalf("a header over MaxCookies allocated %d bytes", got)
+	}
+	if Parse(over) != nil {
+		t.Fatal("Parse returned pairs past MaxCookies")
+	}
+}
+
+func hostileHeaders() map[string]string {
+	return map[string]string{
+		"empty values":      strings.Repeat("sid=;", MaxCookies),
+		"escaped values":    strings.Repeat("sid=%41;", MaxCookies),
+		"one-letter names":  strings.Repeat("a=;", MaxCookies),
+		"long escapes":      strings.Repeat("sid="+strings.Repeat("%41", 1365)+";", 15),
+		"quoted":            strings.Repeat(`sid="x";`, MaxCookies),
+		"separators only":   strings.Repeat(";", 64<<10),
+		"one value of 64KB": "sid=" + strings.Repeat("a", 64<<10-4),
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"a=1; b=2", `a="x"`, "a=%41", "a=%zz", ";;=;", "__Host-id=v", "a=b=c", "\u00a0a=1", strings.Repeat("x=1;", 50)} {
 		f.Add(s, "a")
 	}
+	for _, h := range hostileHeaders() {
+		f.Add(h, "sid")
+	}
 	f.Fuzz(func(t *testing.T, line, name string) {
-		for _, p := range Parse(line) {
+		pairs := Parse(line)
+		if len(pairs) > MaxCookies {
+			t.Fatalf("%d pairs", len(pairs))
+		}
+		for _, p := range pairs {
 			if !strings.Contains(line, p.Name) || p.Name == "" {
 				t.Fatalf("name %q is not from the input", p.Name)
 			}
@@ -80,6 +120,12 @@ func FuzzParse(f *testing.F) {
 			if len(v) > MaxValueLen {
 				t.Fatalf("value of %d bytes", len(v))
 			}
+		}
+		if len(line) <= 32<<10 {
+			checkAllocs(t, "Values", 2*len(line), allocValuesK, allocConst, func() { Values([]string{line, line}, name) })
+		}
+		if len(line) <= 64<<10 {
+			checkAllocs(t, "Parse", len(line), allocParseK, allocConst, func() { Parse(line) })
 		}
 	})
 }

@@ -16,7 +16,8 @@ import (
 )
 
 // ErrInvalidSeal is the one error Open returns for any value it refuses:
-// tampered, truncated, padded, sealed for another cookie name, sealed under
+// tampered, truncated, padded, not in canonical base64url (a CR or LF
+// inside, non-zero trailing bits), sealed for another cookie name, sealed under
 // an unknown or removed key, of an unknown version, or expired. Callers
 // treat it as "no value"; it carries no detail an attacker could use.
 var ErrInvalidSeal = errors.New("cookie: invalid sealed value")
@@ -208,8 +209,8 @@ func (s *Sealer) Open(name, value string, now time.Time) (payload []byte, expire
 	if ki < 0 {
 		return nil, time.Time{}, 0, ErrInvalidSeal
 	}
-	raw, err := base64.RawURLEncoding.Strict().DecodeString(body)
-	if err != nil || len(raw) < chacha20poly1305.NonceSizeX+chacha20poly1305.Overhead+8 {
+	raw, ok := decodeCanonical(rawURLStrict, body)
+	if !ok || len(raw) < chacha20poly1305.NonceSizeX+chacha20poly1305.Overhead+8 {
 		return nil, time.Time{}, 0, ErrInvalidSeal
 	}
 	k := &s.keys[ki]

@@ -165,19 +165,61 @@ func TestSealNoncesDistinct(t *testing.T) {
 	}
 }
 
+// One spelling per sealed value: the body must be canonical base64url.
+// Go's decoders skip CR and LF even in Strict mode, so without an explicit
+// check "v1.k1.AAAA\nAAAA" opened like "v1.k1.AAAAAAAA".
+func TestOpenCanonical(t *testing.T) {
+	s := mustSealer(t, Key{ID: "k1", Secret: secretA})
+	// 10 payload bytes: nonce 24 + expiry 8 + 10 + tag 16 = 58 bytes, whose
+	// base64url ends in a character with 4 unused bits.
+	v := string(s.Seal(nil, "sid", now.Add(time.Hour), []byte("1234567890")))
+	if _, _, _, err := s.Open("sid", v, now); err != nil {
+		t.Fatal(err)
+	}
+	prefix := "v1.k1."
+	body := v[len(prefix):]
+	for name, bad := range map[string]string{
+		"LF inserted":   prefix + body[:20] + "\n" + body[20:],
+		"CRLF inserted": prefix + body[:20] + "\r\n" + body[20:],
+		"CR at the end": v + "\r",
+		"LF first":      prefix + "\n" + body,
+		"trailing bits": prefix + withTrailingBits(t, base64.RawURLEncoding, body),
+		"padding added": v + "==",
+		"std alphabet":  prefix + strings.NewReplacer("-", "+", "_", "/").Replace(body),
+	} {
+		if bad == v {
+			continue
+		}
+		if _, _, _, err := s.Open("sid", bad, now); err != ErrInvalidSeal {
+			t.Errorf("%s: Open(%q) = %v, want ErrInvalidSeal", name, bad, err)
+		}
+	}
+}
+
 func FuzzOpen(f *testing.F) {
 	s := mustSealer(f, Key{ID: "k1", Secret: secretA}, Key{ID: "k0", Secret: secretB})
 	good := string(s.Seal(nil, "sid", now.Add(time.Hour), []byte(`{"a":1}`)))
-	for _, seed := range []string{good, "", "v1.", "v1.k1.", "v1.k9." + good[6:], good + "=", "v2" + good[2:], good[:20]} {
+	big := string(s.Seal(nil, "sid", now.Add(time.Hour), bytes.Repeat([]byte("x"), 48<<10)))
+	for _, seed := range []string{good, "", "v1.", "v1.k1.", "v1.k9." + good[6:], good + "=", "v2" + good[2:], good[:20],
+		good[:30] + "\n" + good[30:], big, big[:len(big)-1], "v1.k1." + strings.Repeat("A", MaxSealedLen-6)} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
 		payload, _, _, err := s.Open("sid", v, now)
+		if len(v) <= 64<<10 {
+			checkAllocs(t, "Open", len(v), allocOpenK, allocConst, func() { s.Open("sid", v, now) })
+		}
 		if err != nil {
 			if err != ErrInvalidSeal {
 				t.Fatalf("error class %v", err)
 			}
 			return
+		}
+		// What opens is canonical: the body is exactly the base64url of its bytes.
+		body := v[strings.LastIndexByte(v, '.')+1:]
+		raw, derr := base64.RawURLEncoding.DecodeString(body)
+		if derr != nil || base64.RawURLEncoding.EncodeToString(raw) != body {
+			t.Fatalf("opened a non-canonical value %q", v)
 		}
 		// Anything that opens was sealed by us: re-sealing gives a value that opens too.
 		if _, _, _, err := s.Open("sid", string(s.Seal(nil, "sid", time.Time{}, payload)), now); err != nil {

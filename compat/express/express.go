@@ -16,6 +16,11 @@
 // are ordinary session values to sesh). sesh's own metadata (created,
 // user, per-value deadlines) travels in one extra property, "__sesh", which
 // express-session carries along untouched.
+//
+// express-session secrets are often short ("keyboard cat"). Configure and
+// NewCookieValue accept a secret of any length, since the Node app already
+// signs with it, and log a warning for one under MinSecretLen bytes;
+// ConfigureWith and NewCookieValueWith take SecretOptions to silence it.
 package express
 
 import (
@@ -23,6 +28,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -33,26 +39,71 @@ import (
 // DefaultCookieName is express-session's default cookie name.
 const DefaultCookieName = "connect.sid"
 
+// MinSecretLen is the secret length below which the constructors log a
+// warning (SecretOptions).
+const MinSecretLen = 32
+
+// SecretOptions say how Configure, ConfigureWith, NewCookieValue and
+// NewCookieValueWith treat a secret shorter than MinSecretLen bytes. Such a
+// secret is always accepted, since the Express app already signs with it;
+// by default the constructor logs one warning at level Warn, with the
+// positions of the short secrets in the list (never their bytes or their
+// lengths). Configure and NewCookieValue use the zero SecretOptions.
+type SecretOptions struct {
+	// AllowShortSecrets silences the warning.
+	AllowShortSecrets bool
+	// Logger receives the warning; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// warnShortSecrets logs the warning SecretOptions describes.
+func warnShortSecrets(opt SecretOptions, secrets [][]byte) {
+	if opt.AllowShortSecrets {
+		return
+	}
+	var short []int
+	for i, s := range secrets {
+		if len(s) < MinSecretLen {
+			short = append(short, i)
+		}
+	}
+	if len(short) == 0 {
+		return
+	}
+	l := opt.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	l.Warn("express: signing secret shorter than 32 bytes; accepted to share sessions with an existing Express app, but a new secret should be 32 random bytes (SecretOptions.AllowShortSecrets silences this)",
+		"secret_index", short)
+}
+
 // Configure sets cfg up for express-session interop: the cookie name
 // (connect.sid unless cfg.Cookie.Name is set), express's attribute order
 // and Expires-only lifetime, the signed cookie value, express's ID format,
 // raw IDs as store keys and the JSON codec. secrets are express's `secret`
 // option, newest first; short secrets are accepted because the Node app
-// already uses them. Call it after setting cfg.Cookie.
+// already uses them, with a warning (see ConfigureWith). Call it after
+// setting cfg.Cookie.
 func Configure(cfg *sesh.Config, secrets ...[]byte) error {
+	return ConfigureWith(cfg, SecretOptions{}, secrets...)
+}
+
+// ConfigureWith is Configure with SecretOptions.
+func ConfigureWith(cfg *sesh.Config, opt SecretOptions, secrets ...[]byte) error {
 	if cfg == nil {
 		return errors.New("express: nil Config")
 	}
-	signer, err := cookie.NewSigner(secrets, cookie.SignerOptions{Encoding: base64.RawStdEncoding, AllowShortSecrets: true})
+	cv, err := NewCookieValueWith(opt, secrets...)
 	if err != nil {
-		return fmt.Errorf("express: %w", err)
+		return err
 	}
 	if cfg.Cookie.Name == "" {
 		cfg.Cookie.Name = DefaultCookieName
 	}
 	cfg.Cookie.Order = cookie.OrderExpress
 	cfg.Cookie.OmitMaxAge = true
-	cfg.CookieValue = CookieValue{signer: signer}
+	cfg.CookieValue = cv
 	cfg.GenID = NewID
 	cfg.ValidID = ValidID
 	cfg.StoreKey = func(id string) string { return id }
@@ -75,12 +126,19 @@ func ValidID(id string) bool { return sesh.ValidateKey(id) == nil }
 // CookieValue is express-session's signed cookie value (sesh.CookieValueCodec).
 type CookieValue struct{ signer *cookie.Signer }
 
-// NewCookieValue returns the codec for secrets (newest first).
+// NewCookieValue returns the codec for secrets (newest first). A secret
+// shorter than MinSecretLen logs a warning (see NewCookieValueWith).
 func NewCookieValue(secrets ...[]byte) (CookieValue, error) {
+	return NewCookieValueWith(SecretOptions{}, secrets...)
+}
+
+// NewCookieValueWith is NewCookieValue with SecretOptions.
+func NewCookieValueWith(opt SecretOptions, secrets ...[]byte) (CookieValue, error) {
 	s, err := cookie.NewSigner(secrets, cookie.SignerOptions{Encoding: base64.RawStdEncoding, AllowShortSecrets: true})
 	if err != nil {
 		return CookieValue{}, fmt.Errorf("express: %w", err)
 	}
+	warnShortSecrets(opt, secrets)
 	return CookieValue{signer: s}, nil
 }
 

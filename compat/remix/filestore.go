@@ -210,7 +210,12 @@ type IDCookie struct{ s *Signer }
 
 // NewIDCookie returns the codec for secrets, newest first.
 func NewIDCookie(secrets ...[]byte) (IDCookie, error) {
-	s, err := NewSigner(secrets...)
+	return NewIDCookieWith(SecretOptions{}, secrets...)
+}
+
+// NewIDCookieWith is NewIDCookie with SecretOptions.
+func NewIDCookieWith(opt SecretOptions, secrets ...[]byte) (IDCookie, error) {
+	s, err := NewSignerWith(opt, secrets...)
 	if err != nil {
 		return IDCookie{}, err
 	}
@@ -241,10 +246,15 @@ func (c IDCookie) DecodeID(value string) (string, bool) {
 // __session in the npm cookie order, and Remix's data codec. The store mints
 // the IDs (sesh.Creator).
 func ConfigureIDStorage(cfg *sesh.Config, store sesh.Store, secrets ...[]byte) error {
+	return ConfigureIDStorageWith(cfg, store, SecretOptions{}, secrets...)
+}
+
+// ConfigureIDStorageWith is ConfigureIDStorage with SecretOptions.
+func ConfigureIDStorageWith(cfg *sesh.Config, store sesh.Store, opt SecretOptions, secrets ...[]byte) error {
 	if cfg == nil || store == nil {
 		return errors.New("remix: nil Config or store")
 	}
-	c, err := NewIDCookie(secrets...)
+	c, err := NewIDCookieWith(opt, secrets...)
 	if err != nil {
 		return err
 	}

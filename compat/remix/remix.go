@@ -15,14 +15,28 @@
 // enforces the absolute timeout (from the creation time it keeps in the
 // data) but not the idle timeout on such a session; revocation works as for
 // any cookie-only session (Config.Revoked).
+//
+// Go reads only what Remix writes: the payload must be the canonical padded
+// standard base64 of valid UTF-8 (Remix's reader also takes unpadded or
+// whitespace-laden base64 under a valid signature; no Remix writer produces
+// it), and the signature exactly 43 characters.
+//
+// NewCookie is createCookie itself: a typed cookie of one JSON value in
+// Remix's format (see its doc for what is shared and what is not).
+//
+// Remix's secrets are often short. Every constructor that takes secrets
+// accepts them at any length and logs a warning for one under MinSecretLen
+// bytes; the ...With variants take SecretOptions to silence it.
 package remix
 
 import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sesh-go/sesh"
 	"github.com/sesh-go/sesh/cookie"
@@ -44,13 +58,60 @@ type Signer struct {
 
 var _ sesh.CookieSealer = (*Signer)(nil)
 
+// MinSecretLen is the secret length below which the constructors log a
+// warning (SecretOptions).
+const MinSecretLen = 32
+
+// SecretOptions say how the constructors that take secrets (NewSignerWith,
+// ConfigureWith, NewIDCookieWith, ConfigureIDStorageWith) treat a secret
+// shorter than MinSecretLen bytes. Such a secret is always accepted, since
+// the Remix app already signs with it; by default the constructor logs one
+// warning at level Warn, with the positions of the short secrets in the
+// list (never their bytes or their lengths). The functions without "With"
+// use the zero SecretOptions.
+type SecretOptions struct {
+	// AllowShortSecrets silences the warning.
+	AllowShortSecrets bool
+	// Logger receives the warning; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// warnShortSecrets logs the warning SecretOptions describes.
+func warnShortSecrets(opt SecretOptions, secrets [][]byte) {
+	if opt.AllowShortSecrets {
+		return
+	}
+	var short []int
+	for i, s := range secrets {
+		if len(s) < MinSecretLen {
+			short = append(short, i)
+		}
+	}
+	if len(short) == 0 {
+		return
+	}
+	l := opt.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	l.Warn("remix: signing secret shorter than 32 bytes; accepted to share cookies with an existing Remix app, but a new secret should be 32 random bytes (SecretOptions.AllowShortSecrets silences this)",
+		"secret_index", short)
+}
+
 // NewSigner returns a Signer for secrets, newest first. Secrets are
-// accepted at any length, since the Remix app already uses them.
+// accepted at any length, since the Remix app already uses them; one
+// shorter than MinSecretLen logs a warning (see NewSignerWith).
 func NewSigner(secrets ...[]byte) (*Signer, error) {
+	return NewSignerWith(SecretOptions{}, secrets...)
+}
+
+// NewSignerWith is NewSigner with SecretOptions.
+func NewSignerWith(opt SecretOptions, secrets ...[]byte) (*Signer, error) {
 	s, err := cookie.NewSigner(secrets, cookie.SignerOptions{Encoding: base64.RawStdEncoding, AllowShortSecrets: true})
 	if err != nil {
 		return nil, fmt.Errorf("remix: %w", err)
 	}
+	warnShortSecrets(opt, secrets)
 	return &Signer{s: s}, nil
 }
 
@@ -60,20 +121,24 @@ func (r *Signer) Encode(payload []byte) string {
 	return cookie.Escape(r.s.Sign(base64.StdEncoding.EncodeToString(payload)))
 }
 
+// stdStrict decodes Remix's payload: standard base64, padded, trailing
+// bits zero.
+var stdStrict = base64.StdEncoding.Strict()
+
 // Decode verifies a cookie value (already %-decoded) and returns the JSON
-// payload. A bad signature is ErrInvalid; so is a good signature over text
-// that is not base64 (Remix then reads an empty session; sesh does the same
-// with the error).
+// payload and the index of the secret that verified it. A bad signature is
+// ErrInvalid; so is a good signature over text that is not the canonical
+// padded standard base64 of UTF-8 bytes (what every Remix writer produces:
+// btoa's output), since Remix then reads an empty value and sesh reports
+// the error.
 func (r *Signer) Decode(value string) ([]byte, int, error) {
 	b64, idx, ok := r.s.Verify(value)
-	if !ok {
+	if !ok || strings.ContainsAny(b64, "\r\n") {
 		return nil, 0, ErrInvalid
 	}
-	payload, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		if payload, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(b64, "=")); err != nil {
-			return nil, 0, ErrInvalid
-		}
+	payload, err := stdStrict.DecodeString(b64)
+	if err != nil || !utf8.Valid(payload) {
+		return nil, 0, ErrInvalid
 	}
 	return payload, idx, nil
 }
@@ -97,12 +162,18 @@ func (r *Signer) Open(_ string, value string, _ time.Time) ([]byte, time.Time, i
 
 // Configure sets cfg up for Remix's cookie session storage: the Signer as
 // the sealer, the cookie name (__session unless cfg.Cookie.Name is set),
-// the npm cookie package's attribute order, and Remix's data codec.
+// the npm cookie package's attribute order, and Remix's data codec. A
+// secret shorter than MinSecretLen logs a warning (see ConfigureWith).
 func Configure(cfg *sesh.Config, secrets ...[]byte) error {
+	return ConfigureWith(cfg, SecretOptions{}, secrets...)
+}
+
+// ConfigureWith is Configure with SecretOptions.
+func ConfigureWith(cfg *sesh.Config, opt SecretOptions, secrets ...[]byte) error {
 	if cfg == nil {
 		return errors.New("remix: nil Config")
 	}
-	s, err := NewSigner(secrets...)
+	s, err := NewSignerWith(opt, secrets...)
 	if err != nil {
 		return err
 	}
