@@ -155,3 +155,16 @@ var keyByte = func() (t [256]bool) {
 	t['-'], t['_'], t[':'] = true, true, true
 	return t
 }()
+
+// Pinger is implemented by stores on a server: Ping checks that the engine
+// answers (for readiness probes), within ctx. Manager.Ping calls it.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Purger is implemented by stores whose engine does not drop expired
+// records by itself (SQL tables, files): Purge deletes every record whose
+// Expires has passed and returns how many it deleted.
+type Purger interface {
+	Purge(ctx context.Context) (int, error)
+}

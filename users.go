@@ -136,3 +136,22 @@ func (m *Manager) EndUserSessions(ctx context.Context, userID string, except *Se
 	m.event(ctx, slog.LevelInfo, "user sessions ended", "", "count", n)
 	return n, nil
 }
+
+// Handle returns the one-way handle of a store key, as SessionInfo.Handle
+// and the log lines show it: it names a session for an operator or an
+// "end this session" button and cannot be turned back into the key or into
+// a cookie.
+func Handle(key string) string { return handle(key) }
+
+// Ping checks that the session store answers, for readiness probes: it
+// calls the store's Ping (see Pinger). Cookie-only sessions and stores
+// without a server (memstore, filestore) have nothing to ping and return
+// nil.
+func (m *Manager) Ping(ctx context.Context) error {
+	if p, ok := m.cfg.Store.(Pinger); ok {
+		if err := p.Ping(ctx); err != nil {
+			return fmt.Errorf("sesh: ping the session store: %w", err)
+		}
+	}
+	return ctx.Err()
+}
