@@ -79,6 +79,17 @@ type CookieValueCodec interface {
 	DecodeID(value string) (id string, ok bool)
 }
 
+// CookieValueReissuer is implemented by a CookieValueCodec that signs with
+// several secrets (rotation) and can tell a value verified by an older one:
+// the Manager then sends the cookie again, encoded with the current secret,
+// on the response, so the old secret can be retired without signing anyone
+// out. SignedIDs, compat/express and compat/remix implement it.
+type CookieValueReissuer interface {
+	// DecodeIDReissue is DecodeID that also reports whether the value
+	// should be encoded again (it was verified by an older secret).
+	DecodeIDReissue(value string) (id string, reissue, ok bool)
+}
+
 // UnsetMode is express-session's unset option: what happens to a stored
 // session whose values have all been removed in a request.
 type UnsetMode uint8
@@ -356,7 +367,10 @@ func (c Config) normalize() (Config, error) {
 	}
 	if _, ok := c.Store.(Creator); ok {
 		// The store mints the IDs (Remix's createData): the cookie carries
-		// the store's key as is.
+		// the store's key, signed: a store's IDs may be guessable.
+		if c.CookieValue == nil {
+			return c, configErr("the store (%T) mints its own session IDs, which may be guessable: sign them in the cookie with CookieValue: sesh.SignedIDs(secret) (or compat/remix's ConfigureIDStorage to share Remix's format)", c.Store)
+		}
 		if c.StoreKey == nil {
 			c.StoreKey = func(id string) string { return id }
 		}

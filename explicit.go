@@ -48,7 +48,11 @@ func (m *Manager) LoadID(ctx context.Context, id string) (*Session, error) {
 		return nil, fmt.Errorf("sesh: load by ID: %w", ErrNotFound)
 	}
 	s := m.newSession(true)
-	if err := m.load(ctx, s, []string{m.cfg.Cookie.Name + "=" + id}); err != nil {
+	value := id
+	if m.cfg.CookieValue != nil {
+		value = m.cfg.CookieValue.EncodeID(id)
+	}
+	if err := m.load(ctx, s, []string{m.cfg.Cookie.Name + "=" + value}); err != nil {
 		return nil, err
 	}
 	if s.status == StatusNew {

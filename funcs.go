@@ -10,7 +10,10 @@ import (
 // StoreFuncs adapts four functions into a Store that mints its own keys
 // (a Creator), the shape of Remix's createSessionStorage({createData,
 // readData, updateData, deleteData}). Use it to keep sessions in a table
-// your application already has:
+// your application already has. The IDs your table assigns become the
+// session IDs, and a database's IDs are guessable (1, 2, 3…), so the cookie
+// carries them signed, as Remix's createSessionStorage does: New refuses a
+// store that mints IDs unless Config.CookieValue signs them.
 //
 //	store := sesh.StoreFuncs{
 //		CreateData: func(ctx context.Context, data []byte, exp time.Time) (string, error) {
@@ -38,11 +41,16 @@ import (
 //			return err
 //		},
 //	}
+//	signed, err := sesh.SignedIDs(secret) // 32+ random bytes from your vault
+//	…
+//	m, err := sesh.New(sesh.Config{Store: store, CookieValue: signed})
 //
-// The IDs CreateData returns become the cookie values: they must be
-// unguessable (128 bits or more from a CSPRNG; a UUID has only 122) and pass ValidateKey. Read must return
-// ErrNotFound (or an error wrapping it) for an absent or expired ID; the
-// adapter checks the expiry again itself.
+// The IDs CreateData returns must pass ValidateKey (1–200 bytes of
+// A-Z a-z 0-9 - _ :). Read must return ErrNotFound (or an error wrapping
+// it) for an absent or expired ID; the adapter checks the expiry again
+// itself. StoreFuncs has no compare-and-set: concurrent requests on one
+// session are last-writer-wins, and a save racing a Destroy can bring the
+// session back.
 type StoreFuncs struct {
 	CreateData func(ctx context.Context, data []byte, expires time.Time) (id string, err error)
 	ReadData   func(ctx context.Context, id string) (data []byte, expires time.Time, err error)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -71,38 +73,126 @@ func (ts *tableStore) funcs() sesh.StoreFuncs {
 	}
 }
 
+var idSecret = []byte("a 32-byte secret for signing IDs")
+
 func TestStoreFuncsMintIDs(t *testing.T) {
 	ts := &tableStore{}
-	m, err := sesh.New(sesh.Config{Store: ts.funcs()})
+	signed, err := sesh.SignedIDs(idSecret)
+	must(t, err)
+	m, err := sesh.New(sesh.Config{Store: ts.funcs(), CookieValue: signed})
 	must(t, err)
 	h := routes(m)
 	w := do(h, "GET", "/login")
-	id := cookieValue(t, w.Header(), "session")
-	if _, ok := ts.rows[id]; !ok || len(id) != 32 || ts.creates != 1 {
-		t.Fatalf("cookie %q is not the ID the store minted (%d creates)", id, ts.creates)
+	cv := cookieValue(t, w.Header(), "session")
+	id, mac, _ := strings.Cut(cv, ".")
+	if _, ok := ts.rows[id]; !ok || len(id) != 32 || mac == "" || ts.creates != 1 {
+		t.Fatalf("cookie %q does not carry the ID the store minted, signed (%d creates)", cv, ts.creates)
 	}
-	if got := do(h, "GET", "/me", "session="+id).Body.String(); got != "alice" {
+	if got := do(h, "GET", "/me", "session="+cv).Body.String(); got != "alice" {
 		t.Fatalf("reads %q", got)
 	}
-	do(h, "GET", "/count", "session="+id)
+	do(h, "GET", "/count", "session="+cv)
 	if ts.updates != 1 {
 		t.Fatalf("updates = %d", ts.updates)
 	}
-	// An ID the store never minted is not adopted, and a malformed one never
-	// reaches ReadData.
-	for _, bad := range []string{"0123456789abcdef0123456789abcdef", "../x"} {
-		w := do(h, "GET", "/count", "session="+bad)
-		if got := cookieValue(t, w.Header(), "session"); got == bad {
-			t.Fatalf("adopted %q", bad)
+	// An ID the store never minted is not adopted, a malformed one never
+	// reaches ReadData, and the bare ID the store minted, unsigned, is
+	// nobody's session.
+	for _, bad := range []string{"0123456789abcdef0123456789abcdef", "../x", id, id + ".AAAA"} {
+		w := do(h, "GET", "/me", "session="+bad)
+		if w.Body.String() != "" {
+			t.Fatalf("cookie %q reads the session of %q", bad, w.Body.String())
 		}
 	}
-	do(h, "GET", "/logout", "session="+id)
+	do(h, "GET", "/logout", "session="+cv)
 	if _, ok := ts.rows[id]; ok {
 		t.Fatal("DeleteData not called")
 	}
 	// Incomplete StoreFuncs fail clearly.
 	if _, err := (sesh.StoreFuncs{}).Get(context.Background(), "abc"); err == nil {
 		t.Fatal("incomplete StoreFuncs worked")
+	}
+}
+
+// A database's IDs are guessable: the first user's session is "1". Signed
+// IDs keep a client from naming it, and New refuses a store that mints IDs
+// without them.
+func TestGuessableStoreIDsAreSigned(t *testing.T) {
+	next := 0
+	rows := map[string][]byte{}
+	var mu sync.Mutex
+	funcs := sesh.StoreFuncs{
+		CreateData: func(ctx context.Context, data []byte, exp time.Time) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			next++
+			id := strconv.Itoa(next)
+			rows[id] = data
+			return id, nil
+		},
+		ReadData: func(ctx context.Context, id string) ([]byte, time.Time, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			d, ok := rows[id]
+			if !ok {
+				return nil, time.Time{}, sesh.ErrNotFound
+			}
+			return d, time.Now().Add(time.Hour), nil
+		},
+		UpdateData: func(ctx context.Context, id string, data []byte, exp time.Time) error {
+			mu.Lock()
+			defer mu.Unlock()
+			rows[id] = data
+			return nil
+		},
+		DeleteData: func(ctx context.Context, id string) error { return nil },
+	}
+	if _, err := sesh.New(sesh.Config{Store: funcs}); !errors.Is(err, sesh.ErrConfig) || !strings.Contains(err.Error(), "SignedIDs") {
+		t.Fatalf("New with a Creator store and no CookieValue = %v, want ErrConfig naming SignedIDs", err)
+	}
+	signed, err := sesh.SignedIDs(idSecret)
+	must(t, err)
+	m, err := sesh.New(sesh.Config{Store: funcs, CookieValue: signed})
+	must(t, err)
+	h := routes(m)
+	do(h, "GET", "/login") // the first user: row "1"
+	if got := do(h, "GET", "/me", "session=1").Body.String(); got != "" {
+		t.Fatalf("cookie session=1 signs in as %q", got)
+	}
+}
+
+// Rotation completes: a cookie verified by an old secret is signed again
+// with the current one on the next response, even an unmodified one.
+func TestSignedIDsReissueOnRotation(t *testing.T) {
+	ts := &tableStore{}
+	oldSecret := []byte("the old 32-byte secret, retiring")
+	before, err := sesh.SignedIDs(oldSecret)
+	must(t, err)
+	after, err := sesh.SignedIDs(idSecret, oldSecret)
+	must(t, err)
+	funcs := ts.funcs()
+	m1, err := sesh.New(sesh.Config{Store: funcs, CookieValue: before})
+	must(t, err)
+	cv := cookieValue(t, do(routes(m1), "GET", "/login").Header(), "session")
+	m2, err := sesh.New(sesh.Config{Store: funcs, CookieValue: after})
+	must(t, err)
+	w := do(routes(m2), "GET", "/me", "session="+cv)
+	if w.Body.String() != "alice" {
+		t.Fatalf("old-secret cookie reads %q", w.Body.String())
+	}
+	fresh := cookieValue(t, w.Header(), "session")
+	if fresh == cv {
+		t.Fatal("not re-signed")
+	}
+	only, err := sesh.SignedIDs(idSecret)
+	must(t, err)
+	m3, err := sesh.New(sesh.Config{Store: funcs, CookieValue: only})
+	must(t, err)
+	if got := do(routes(m3), "GET", "/me", "session="+fresh).Body.String(); got != "alice" {
+		t.Fatalf("re-signed cookie after the old secret is retired reads %q", got)
+	}
+	if w := do(routes(m3), "GET", "/me", "session="+fresh); len(sessionCookies(w.Header(), "session")) != 0 {
+		t.Fatal("a current cookie was re-sent")
 	}
 }
 

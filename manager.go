@@ -110,8 +110,17 @@ func (m *Manager) load(ctx context.Context, s *Session, lines []string) error {
 	}
 	s.fromReq = true
 	var ids []string
+	var reissue []bool // by candidate: its cookie value was signed with an old secret
+	reissuer, _ := m.cfg.CookieValue.(CookieValueReissuer)
 	for _, v := range values {
-		if m.cfg.CookieValue != nil {
+		old := false
+		if reissuer != nil {
+			id, re, ok := reissuer.DecodeIDReissue(v)
+			if !ok {
+				continue
+			}
+			v, old = id, re
+		} else if m.cfg.CookieValue != nil {
 			id, ok := m.cfg.CookieValue.DecodeID(v)
 			if !ok {
 				continue
@@ -120,6 +129,7 @@ func (m *Manager) load(ctx context.Context, s *Session, lines []string) error {
 		}
 		if m.cfg.ValidID(v) && !contains(ids, v) {
 			ids = append(ids, v)
+			reissue = append(reissue, old)
 			if len(ids) == maxCandidates {
 				break
 			}
@@ -135,12 +145,12 @@ func (m *Manager) load(ctx context.Context, s *Session, lines []string) error {
 		}
 	}
 	var (
-		found, moved bool
-		id, key      string
-		rec          Record
-		data         Data
+		found, moved, stale bool
+		id, key             string
+		rec                 Record
+		data                Data
 	)
-	for _, cand := range ids {
+	for i, cand := range ids {
 		k := m.cfg.StoreKey(cand)
 		r, d, st, err := m.fetch(ctx, k)
 		if err != nil {
@@ -159,6 +169,7 @@ func (m *Manager) load(ctx context.Context, s *Session, lines []string) error {
 			return nil
 		}
 		found, id, key, rec, data = true, cand, k, r, d
+		stale = reissue[i]
 	}
 	if !found {
 		if moved {
@@ -174,6 +185,11 @@ func (m *Manager) load(ctx context.Context, s *Session, lines []string) error {
 	}
 	s.id, s.key, s.version, s.expires, s.data = id, key, rec.Version, rec.Expires, data
 	s.status = StatusUnmodified
+	if stale {
+		// Signed with a secret being retired: sign it again with the
+		// current one on this response.
+		s.cookieDue = true
+	}
 	return nil
 }
 

@@ -151,11 +151,20 @@ func (c CookieValue) EncodeID(id string) string {
 // secret. Values without the "s:" prefix, with padding, trailing bytes or
 // a bad signature are refused.
 func (c CookieValue) DecodeID(value string) (string, bool) {
-	if len(value) < 2 || value[:2] != "s:" {
-		return "", false
-	}
-	id, _, ok := c.signer.Verify(value[2:])
+	id, _, ok := c.DecodeIDReissue(value)
 	return id, ok
+}
+
+// DecodeIDReissue is DecodeID that also reports a value signed with an older
+// secret (sesh.CookieValueReissuer): the Manager then sends the cookie again,
+// signed with the first secret, as express-session does not — so the old
+// secret can be retired without signing anyone out.
+func (c CookieValue) DecodeIDReissue(value string) (string, bool, bool) {
+	if len(value) < 2 || value[:2] != "s:" {
+		return "", false, false
+	}
+	id, i, ok := c.signer.Verify(value[2:])
+	return id, i > 0, ok
 }
 
 // sameSite is express's spelling of a SameSite mode, "" for unset.

@@ -230,15 +230,23 @@ func (c IDCookie) EncodeID(id string) string {
 
 // DecodeID verifies a cookie value and returns the ID it carries.
 func (c IDCookie) DecodeID(value string) (string, bool) {
-	p, _, err := c.s.Decode(value)
+	id, _, ok := c.DecodeIDReissue(value)
+	return id, ok
+}
+
+// DecodeIDReissue is DecodeID that also reports a value signed with an older
+// secret (sesh.CookieValueReissuer), so the Manager re-signs it with the
+// first secret on the response and rotation completes.
+func (c IDCookie) DecodeIDReissue(value string) (string, bool, bool) {
+	p, i, err := c.s.Decode(value)
 	if err != nil {
-		return "", false
+		return "", false, false
 	}
 	var id string
 	if json.Unmarshal(p, &id) != nil {
-		return "", false
+		return "", false, false
 	}
-	return id, true
+	return id, i > 0, true
 }
 
 // ConfigureIDStorage sets cfg up for a Remix ID-based storage on store (a
