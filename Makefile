@@ -44,10 +44,13 @@ engines:
 		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq memcached >/dev/null 2>&1 || \
 		  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq memcached >/dev/null; }; }; } || true
 
-## lint: gofmt, go vet and staticcheck on every module
+## lint: gofmt, go vet and staticcheck on every module; README.ja.md has
+## README.md's outline and commands (internal/readmecheck)
 lint: $(STATICCHECK)
 	@set -e; out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@echo "== README.md and README.ja.md: same sections and commands"
+	@$(GO) run ./internal/readmecheck README.md README.ja.md
 	@set -e; for m in $(MODULES); do \
 		echo "== vet+staticcheck $$m"; \
 		(cd $$m && $(GO) vet ./... && $(STATICCHECK) ./...); \
