@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -25,6 +24,7 @@ import (
 	"github.com/sesh-go/sesh/memstore"
 	"github.com/sesh-go/sesh/pgstore"
 	"github.com/sesh-go/sesh/redisstore"
+	"github.com/sesh-go/sesh/storetest"
 )
 
 // The request shapes. Every library gets the same ones:
@@ -233,13 +233,10 @@ func backends() []backend {
 	}
 }
 
-func redisURL(b *testing.B) string {
-	u := os.Getenv("SESH_REDIS_URL")
-	if u == "" {
-		b.Skip("SESH_REDIS_URL not set")
-	}
-	return u
-}
+// redisURL is the benchmarks' Redis: SESH_REDIS_URL, or the local default
+// when it answers; otherwise the benchmark skips (fails under
+// SESH_REQUIRE_SERVICES=1).
+func redisURL(b *testing.B) string { return storetest.Service(b, "SESH_REDIS_URL") }
 
 func redisClient(b *testing.B) *redis.Client {
 	o, err := redis.ParseURL(redisURL(b))
@@ -268,10 +265,7 @@ func unlinkPrefix(c *redis.Client, prefix string) {
 }
 
 func pgPool(b *testing.B) *pgxpool.Pool {
-	u := os.Getenv("SESH_POSTGRES_URL")
-	if u == "" {
-		b.Skip("SESH_POSTGRES_URL not set")
-	}
+	u := storetest.Service(b, "SESH_POSTGRES_URL") // or the local default; as redisURL
 	p, err := pgxpool.New(context.Background(), u)
 	if err != nil {
 		b.Fatal(err)

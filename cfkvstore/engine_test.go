@@ -20,6 +20,7 @@ import (
 	"github.com/sesh-go/sesh"
 	"github.com/sesh-go/sesh/internal/nodepeer"
 	"github.com/sesh-go/sesh/internal/testserver"
+	"github.com/sesh-go/sesh/storetest"
 )
 
 // The test engine: miniflare (Cloudflare's workerd) running
@@ -61,6 +62,7 @@ func testEngine(t *testing.T) engine {
 		if u.Port() == "" {
 			addr = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
 		}
+		storetest.Engine(t, "Workers KV API", "", u.Redacted())
 		return engine{base: base, addr: addr, account: envOr("SESH_CFKV_ACCOUNT", testAccount),
 			namespace: envOr("SESH_CFKV_NAMESPACE", testNamespace), token: envOr("SESH_CFKV_TOKEN", testToken)}
 	}
@@ -85,8 +87,19 @@ func testEngine(t *testing.T) engine {
 		return testserver.Launch(cmd, testserver.HostPort(peer))
 	})
 	addr := testserver.HostPort(enginePorts.api)
+	storetest.Engine(t, "miniflare", npmVersion(engineDir, "miniflare"), addr+" (started by the tests)")
 	return engine{base: "http://" + addr + "/client/v4", addr: addr, peer: "http://" + testserver.HostPort(enginePorts.peer),
 		account: testAccount, namespace: testNamespace, token: testToken}
+}
+
+// npmVersion returns the version of the npm package pkg installed in dir.
+func npmVersion(dir, pkg string) string {
+	var m struct{ Version string }
+	b, err := os.ReadFile(filepath.Join(dir, "node_modules", pkg, "package.json"))
+	if err != nil || json.Unmarshal(b, &m) != nil || m.Version == "" {
+		return "(version unknown)"
+	}
+	return m.Version
 }
 
 func envOr(k, def string) string {

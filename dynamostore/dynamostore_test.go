@@ -32,11 +32,14 @@ import (
 //     when a client aborts a request (testdata/dynalite/server.js survives
 //     that); the store needs neither.
 func TestConformance(t *testing.T) {
+	// Every call is an HTTP request to a Node process: a quarter of the
+	// concurrency load keeps the suite's checks at a busy machine's pace.
+	opts := storetest.Options{Load: 0.25}
 	t.Run("Native", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) sesh.Store { return newNative(t) })
+		storetest.RunWith(t, func(t *testing.T) sesh.Store { return newNative(t) }, opts)
 	})
 	t.Run("Arc", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) sesh.Store { return newArc(t) })
+		storetest.RunWith(t, func(t *testing.T) sesh.Store { return newArc(t) }, opts)
 	})
 }
 

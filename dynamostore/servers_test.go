@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/sesh-go/sesh/internal/nodepeer"
 	"github.com/sesh-go/sesh/internal/testserver"
+	"github.com/sesh-go/sesh/storetest"
 )
 
 // EndpointEnv names a running DynamoDB API endpoint to test against
@@ -38,6 +40,7 @@ func TestMain(m *testing.M) { testserver.Main(m) }
 func endpoint(t *testing.T) string {
 	t.Helper()
 	if e := os.Getenv(EndpointEnv); e != "" {
+		storetest.Engine(t, "DynamoDB API", "", hostPort(t, e))
 		return e
 	}
 	node := nodepeer.Prepare(t, peerDir)
@@ -57,7 +60,18 @@ func endpoint(t *testing.T) string {
 		}
 		return p, err
 	})
+	storetest.Engine(t, "dynalite", npmVersion(peerDir, "dynalite"), p.Addr+" (started by the tests)")
 	return "http://" + p.Addr
+}
+
+// npmVersion returns the version of the npm package pkg installed in dir.
+func npmVersion(dir, pkg string) string {
+	var m struct{ Version string }
+	b, err := os.ReadFile(filepath.Join(dir, "node_modules", pkg, "package.json"))
+	if err != nil || json.Unmarshal(b, &m) != nil || m.Version == "" {
+		return "(version unknown)"
+	}
+	return m.Version
 }
 
 // hostPort is the host:port of an http:// endpoint.

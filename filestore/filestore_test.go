@@ -21,6 +21,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
+	storetest.Engine(t, "filestore", "", "in-process")
 	storetest.Run(t, func(t *testing.T) sesh.Store {
 		s, err := New(filepath.Join(t.TempDir(), "sessions"), Options{})
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,7 +26,8 @@ func TestMain(m *testing.M) { testserver.Main(m) }
 
 // server returns the address of the memcached the tests use: $AddrEnv, or
 // Debian's memcached started once per test binary on a free loopback port
-// (installed first when missing).
+// (installed first when missing). The first call reports its version
+// (storetest.Engine).
 func server(t testing.TB) string {
 	t.Helper()
 	if addr := os.Getenv(AddrEnv); addr != "" {
@@ -34,9 +36,29 @@ func server(t testing.TB) string {
 		if err := c.Ping(); err != nil {
 			storetest.Unavailable(t, "memcached at $"+AddrEnv+" ("+addr+")", err)
 		}
+		reportEngine(t, addr, "")
 		return addr
 	}
-	p := testserver.Shared(t, "memcached", func() (*testserver.Process, error) {
+	p := startedServer(t)
+	reportEngine(t, p.Addr, " (started by the tests)")
+	return p.Addr
+}
+
+var engineReported sync.Once
+
+// reportEngine reports the version memcached at addr gives.
+func reportEngine(t testing.TB, addr, note string) {
+	t.Helper()
+	engineReported.Do(func() {
+		line := textCommand(t, addr, "version", func(string) bool { return true })[0]
+		storetest.Engine(t, "memcached", strings.TrimPrefix(line, "VERSION "), addr+note)
+	})
+}
+
+// startedServer is the memcached this test binary starts.
+func startedServer(t testing.TB) *testserver.Process {
+	t.Helper()
+	return testserver.Shared(t, "memcached", func() (*testserver.Process, error) {
 		bin, err := testserver.Binary("memcached", "memcached")
 		if err != nil {
 			return nil, err
@@ -53,7 +75,6 @@ func server(t testing.TB) string {
 		}
 		return testserver.Launch(exec.Command(bin, args...), testserver.HostPort(port))
 	})
-	return p.Addr
 }
 
 // newClient returns a client of the test server, closed at the end of t.

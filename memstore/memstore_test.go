@@ -16,6 +16,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
+	storetest.Engine(t, "memstore", "", "in-process")
 	storetest.Run(t, func(t *testing.T) sesh.Store {
 		s := New(Options{})
 		t.Cleanup(func() { s.Close() })

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"io"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,15 @@ func openDB(t *testing.T, cfg *mysql.Config) *sql.DB {
 	if err := db.PingContext(ctx); err != nil {
 		storetest.Unavailable(t, "MySQL at SESH_MYSQL_DSN", err)
 	}
+	var version string
+	if err := db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
+		t.Fatalf("SELECT VERSION(): %v", err)
+	}
+	engine := "MySQL"
+	if v, _, ok := strings.Cut(version, "-MariaDB"); ok { // 10.11.6-MariaDB-0+deb12u1
+		engine, version = "MariaDB", v
+	}
+	storetest.Engine(t, engine, version, cfg.Addr)
 	return db
 }
 

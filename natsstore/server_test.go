@@ -20,7 +20,9 @@ import (
 	"github.com/sesh-go/sesh/storetest"
 )
 
-// URLEnv names the server the tests use; without it they start one.
+// URLEnv names the server the tests use; without it they use the one on
+// the default local address (nats://127.0.0.1:4222) if it answers, and
+// otherwise start one.
 const URLEnv = "SESH_NATS_URL"
 
 // server is the nats-server this test binary started, if any.
@@ -43,14 +45,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// serverURL returns $SESH_NATS_URL or, when it is unset, the URL of a
+// serverURL returns $SESH_NATS_URL or, when it is unset, the default local
+// server's URL if it answers (storetest.LookupService), or else the URL of a
 // nats-server with JetStream that this binary starts on 127.0.0.1 (once, in
 // a temporary store directory; stopped and removed when the binary exits).
 // A server that cannot be started skips the test, or fails it under
 // SESH_REQUIRE_SERVICES=1.
 func serverURL(t testing.TB) string {
 	t.Helper()
-	if u := os.Getenv(URLEnv); u != "" {
+	if u, err := storetest.LookupService(URLEnv); err == nil {
 		return u
 	}
 	server.once.Do(func() { server.url, server.err = startServer() })
@@ -109,6 +112,11 @@ func jetStream(t *testing.T) jetstream.JetStream {
 		storetest.Unavailable(t, "nats-server at "+redacted(serverURL(t)), err)
 	}
 	t.Cleanup(nc.Close)
+	where := nc.ConnectedAddr()
+	if u := serverURL(t); server.proc != nil && u == server.url {
+		where += " (started by the tests)"
+	}
+	storetest.Engine(t, "nats-server", nc.ConnectedServerVersion(), where)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)

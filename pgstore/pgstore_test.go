@@ -41,6 +41,11 @@ func pool(t *testing.T, cfg *pgxpool.Config) *pgxpool.Pool {
 		storetest.Unavailable(t, "PostgreSQL at SESH_POSTGRES_URL", err)
 	}
 	t.Cleanup(p.Close)
+	var version string
+	if err := p.QueryRow(ctx, "SHOW server_version").Scan(&version); err != nil {
+		t.Fatalf("SHOW server_version: %v", err)
+	}
+	storetest.Engine(t, "PostgreSQL", version, net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port))))
 	return p
 }
 

@@ -26,7 +26,13 @@ func openDB(t *testing.T) *sql.DB {
 }
 
 func TestConformance(t *testing.T) {
-	sqltest.Run(t, openDB(t), New)
+	db := openDB(t)
+	var version string
+	if err := db.QueryRowContext(t.Context(), "SELECT sqlite_version()").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	storetest.Engine(t, "SQLite", version, "in-process (modernc.org/sqlite)")
+	sqltest.Run(t, db, New)
 }
 
 func TestPragmas(t *testing.T) {

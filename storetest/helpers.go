@@ -133,15 +133,62 @@ func sortedMapKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// callbackBound is how long Range with a callback that calls the store may
-// take before the suite calls it a deadlock. A variable for the suite's own
-// tests.
-var callbackBound = 10 * time.Second
+// HangLimit is how long the suite waits for one piece of work (a call, a
+// group of goroutines, a store recovering from a fault, goroutines winding
+// down) before it calls the work hung and fails. It catches hangs only: no
+// working store comes near it, however slow or busy the machine, so speed
+// decides no result. A test binary's -timeout that would end sooner
+// shortens it (hangDeadline), so that the failure names the hung work.
+const HangLimit = 5 * time.Minute
 
-// runBounded runs fn and fails the test if it has not returned within d:
-// a store that deadlocks then fails instead of hanging the run.
+// hangDeadline is when work that starts now counts as hung: HangLimit from
+// now, or, when the test binary's -timeout ends sooner, a twentieth of the
+// time left before that (at least a second) so that the test fails with a
+// message instead of the binary's panic.
+func hangDeadline(t *testing.T) time.Time {
+	d := time.Now().Add(HangLimit)
+	if end, ok := t.Deadline(); ok {
+		margin := max(time.Until(end)/20, time.Second)
+		if e := end.Add(-margin); e.Before(d) {
+			d = e
+		}
+	}
+	return d
+}
+
+// inTime reports whether calls that returned just now certainly ran before
+// exp, on a store that keeps expiries to s.prec (and 100 ms for the
+// engine's clock). When not, a check that needed them to run before exp is
+// inconclusive, and runs again with a longer TTL.
+func (s *suite) inTime(exp time.Time) bool {
+	return time.Until(exp) >= s.prec+100*time.Millisecond
+}
+
+// longerTTL returns the TTL of the next round of a check whose calls took
+// longer than ttl (inTime): twice ttl. The machine's speed so decides no
+// result; a store whose calls outlast HangLimit fails.
+func (s *suite) longerTTL(t *testing.T, ttl time.Duration) time.Duration {
+	t.Helper()
+	if ttl > HangLimit {
+		t.Fatalf("the store's calls took longer than %v, the suite's limit for a hang", ttl)
+	}
+	t.Logf("the calls took longer than the record's TTL of %v allows for; again with %v", ttl, 2*ttl)
+	return 2 * ttl
+}
+
+// callbackBound, when set, replaces the hang limit of the check that Range
+// with a callback that calls the store does not deadlock: the suite's own
+// tests set it so that a planted deadlock is caught in a moment.
+var callbackBound time.Duration
+
+// runBounded runs fn and fails the test if it has not returned within d,
+// or, for zero d, by hangDeadline: a store that deadlocks then fails
+// instead of hanging the run.
 func runBounded(t *testing.T, what string, d time.Duration, fn func()) {
 	t.Helper()
+	if d <= 0 {
+		d = time.Until(hangDeadline(t))
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -150,7 +197,7 @@ func runBounded(t *testing.T, what string, d time.Duration, fn func()) {
 	select {
 	case <-done:
 	case <-time.After(d):
-		t.Fatalf("%s did not return within %v (deadlock?)", what, d)
+		t.Fatalf("%s did not return within %v, the suite's limit for a hang (deadlock?)", what, d.Round(time.Millisecond))
 	}
 }
 

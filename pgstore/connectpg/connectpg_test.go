@@ -3,6 +3,8 @@ package connectpg
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,6 +27,12 @@ func pool(t *testing.T) *pgxpool.Pool {
 		storetest.Unavailable(t, "PostgreSQL at SESH_POSTGRES_URL", err)
 	}
 	t.Cleanup(p.Close)
+	var version string
+	if err := p.QueryRow(ctx, "SHOW server_version").Scan(&version); err != nil {
+		t.Fatalf("SHOW server_version: %v", err)
+	}
+	cc := p.Config().ConnConfig
+	storetest.Engine(t, "PostgreSQL", version, net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port))))
 	return p
 }
 

@@ -1,13 +1,13 @@
 package connectpg
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/sesh-go/sesh/compat/express/expresstest"
 	"github.com/sesh-go/sesh/internal/nodepeer"
+	"github.com/sesh-go/sesh/storetest"
 )
 
 // TestExpressPeer shares live sessions with a real Express app
@@ -18,6 +18,6 @@ func TestExpressPeer(t *testing.T) {
 	st := newStore(t, p)
 	table := strings.Trim(st.Table(), `"`)
 	nodeURL := nodepeer.Start(t, filepath.Join("testdata", "node"), "server.js",
-		"DATABASE_URL="+os.Getenv("SESH_POSTGRES_URL"), "TABLE="+table, "SECRET="+expresstest.Secrets)
+		"DATABASE_URL="+storetest.Service(t, "SESH_POSTGRES_URL"), "TABLE="+table, "SECRET="+expresstest.Secrets)
 	expresstest.Run(t, nodeURL, st)
 }

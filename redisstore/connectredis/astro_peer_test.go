@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/sesh-go/sesh"
 	"github.com/sesh-go/sesh/compat/astro"
 	"github.com/sesh-go/sesh/internal/nodepeer"
+	"github.com/sesh-go/sesh/storetest"
 )
 
 // TestAstroPeer shares sessions with Astro's session runtime as it talks
@@ -31,7 +31,7 @@ func TestAstroPeer(t *testing.T) {
 	dir := filepath.Join("testdata", "astro")
 	node := func(args ...string) string {
 		t.Helper()
-		return nodepeer.RunEnv(t, dir, []string{"REDIS_URL=" + os.Getenv("SESH_REDIS_URL"), "BASE=" + base}, append([]string{"peer.mjs"}, args...)...)
+		return nodepeer.RunEnv(t, dir, []string{"REDIS_URL=" + storetest.Service(t, "SESH_REDIS_URL"), "BASE=" + base}, append([]string{"peer.mjs"}, args...)...)
 	}
 	cfg := sesh.Config{Store: st}
 	if err := astro.Configure(&cfg); err != nil {

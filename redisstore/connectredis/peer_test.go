@@ -1,12 +1,12 @@
 package connectredis
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/sesh-go/sesh/compat/express/expresstest"
 	"github.com/sesh-go/sesh/internal/nodepeer"
+	"github.com/sesh-go/sesh/storetest"
 )
 
 // TestExpressPeer shares live sessions with a real Express app
@@ -17,6 +17,6 @@ func TestExpressPeer(t *testing.T) {
 	p := prefix()
 	st := newStore(t, c, p)
 	nodeURL := nodepeer.Start(t, filepath.Join("testdata", "node"), "server.js",
-		"REDIS_URL="+os.Getenv("SESH_REDIS_URL"), "PREFIX="+p, "SECRET="+expresstest.Secrets)
+		"REDIS_URL="+storetest.Service(t, "SESH_REDIS_URL"), "PREFIX="+p, "SECRET="+expresstest.Secrets)
 	expresstest.Run(t, nodeURL, st)
 }
