@@ -376,7 +376,24 @@ func (m *Manager) write(ctx context.Context, s *Session, now time.Time, isNew bo
 		if err != nil {
 			return fmt.Errorf("sesh: save session: %w", err)
 		}
-		s.id, s.key = key, key
+		s.id, s.key, s.version, s.expires = key, key, 0, rec.Expires
+		if s.regenFrom != "" {
+			// A store that mints IDs and can compare-and-set: learn the new
+			// record's version, then move as on any Swapper store.
+			fresh, err := m.cfg.Store.Get(ctx, key)
+			if errors.Is(err, ErrNotFound) {
+				// Ended already (EndUserSessions saw the new record).
+				m.unInsert(ctx, s)
+				m.lostToDestroy(ctx, s)
+				return nil
+			}
+			if err != nil {
+				m.unInsert(ctx, s)
+				return fmt.Errorf("sesh: save session: %w", err)
+			}
+			s.version = fresh.Version
+			return m.retire(ctx, s, now)
+		}
 		s.saved(0, rec.Expires)
 		return nil
 	}
@@ -480,6 +497,12 @@ func (m *Manager) retire(ctx context.Context, s *Session, now time.Time) error {
 				if v, err = m.swapper.Swap(ctx, s.key, rec); err == nil {
 					s.version, s.expires = v, rec.Expires
 				}
+			}
+			if errors.Is(err, ErrNotFound) {
+				// The new record was ended meanwhile (EndUserSessions).
+				m.unInsert(ctx, s)
+				m.lostToDestroy(ctx, s)
+				return nil
 			}
 			if err != nil {
 				m.unInsert(ctx, s)

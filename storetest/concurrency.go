@@ -68,6 +68,24 @@ func call(ctx context.Context, c *http.Client, url, cookie string) (int, string,
 	return resp.StatusCode, string(b), set, err
 }
 
+// testIDSecret signs the IDs of stores that mint them (sesh.Creator),
+// which sesh.New requires.
+var testIDSecret = []byte("storetest: a 32-byte ID secret..")
+
+// config is the Manager configuration the scenarios start from: quiet
+// logs, and signed IDs for a store that mints them.
+func (s *suite) config(t *testing.T, st sesh.Store) sesh.Config {
+	c := sesh.Config{Store: st, Logger: testLogger(t)}
+	if _, ok := st.(sesh.Creator); ok {
+		cv, err := sesh.SignedIDs(testIDSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.CookieValue = cv
+	}
+	return c
+}
+
 // testLogger logs the Manager's errors to the test log and drops the rest
 // (the scenarios provoke warnings by design).
 func testLogger(t *testing.T) *slog.Logger {
@@ -97,7 +115,7 @@ func (s *suite) serveManagers(t *testing.T, st sesh.Store, n int, cfg func(*sesh
 	var urls []string
 	var ms []*sesh.Manager
 	for range n {
-		c := sesh.Config{Store: st, Logger: testLogger(t)}
+		c := s.config(t, st)
 		if cfg != nil {
 			cfg(&c)
 		}
@@ -208,25 +226,92 @@ func (s *suite) checkCounter(t *testing.T, managers int, serialized bool) {
 // injection on timing only: every call reaches the real store).
 type pausingStore struct {
 	sesh.Store
-	sw       sesh.Swapper
-	pauseKey atomic.Pointer[string] // insert of a key other than this pauses
-	paused   chan struct{}          // closed when the pause begins
-	resume   chan struct{}
-	once     sync.Once
+	sw     sesh.Swapper
+	armed  atomic.Bool   // the next insert pauses
+	paused chan struct{} // closed when the pause begins
+	resume chan struct{}
+}
+
+// arm makes the next insert (a Swap of version 0 with data, or a Create)
+// pause until resume is closed.
+func (p *pausingStore) arm() {
+	p.paused, p.resume = make(chan struct{}), make(chan struct{})
+	p.armed.Store(true)
+}
+
+func (p *pausingStore) pause(ctx context.Context) {
+	if p.armed.CompareAndSwap(true, false) {
+		close(p.paused)
+		select {
+		case <-p.resume:
+		case <-ctx.Done():
+		}
+	}
 }
 
 func (p *pausingStore) Swap(ctx context.Context, key string, rec sesh.Record) (int64, error) {
 	v, err := p.sw.Swap(ctx, key, rec)
-	if old := p.pauseKey.Load(); old != nil && rec.Version == 0 && len(rec.Data) > 0 && key != *old && !strings.HasPrefix(key, "lock:") {
-		p.once.Do(func() {
-			close(p.paused)
-			select {
-			case <-p.resume:
-			case <-ctx.Done():
-			}
-		})
+	if rec.Version == 0 && len(rec.Data) > 0 && !strings.HasPrefix(key, "lock:") {
+		p.pause(ctx)
 	}
 	return v, err
+}
+
+type pausingCreator struct{ *pausingStore }
+
+func (p pausingCreator) Create(ctx context.Context, rec sesh.Record) (string, error) {
+	k, err := p.Store.(sesh.Creator).Create(ctx, rec)
+	p.pause(ctx)
+	return k, err
+}
+
+// withCapabilities returns ps with the optional capabilities of st the
+// scenario relies on (Toucher, UserIndex, Creator), so the Manager treats
+// it as it treats st.
+func withCapabilities(st sesh.Store, ps *pausingStore) sesh.Store {
+	to, isTo := st.(sesh.Toucher)
+	ui, isUI := st.(sesh.UserIndex)
+	if _, ok := st.(sesh.Creator); ok {
+		pc := pausingCreator{ps}
+		switch {
+		case isTo && isUI:
+			return struct {
+				pausingCreator
+				sesh.Toucher
+				sesh.UserIndex
+			}{pc, to, ui}
+		case isTo:
+			return struct {
+				pausingCreator
+				sesh.Toucher
+			}{pc, to}
+		case isUI:
+			return struct {
+				pausingCreator
+				sesh.UserIndex
+			}{pc, ui}
+		}
+		return pc
+	}
+	switch {
+	case isTo && isUI:
+		return struct {
+			*pausingStore
+			sesh.Toucher
+			sesh.UserIndex
+		}{ps, to, ui}
+	case isTo:
+		return struct {
+			*pausingStore
+			sesh.Toucher
+		}{ps, to}
+	case isUI:
+		return struct {
+			*pausingStore
+			sesh.UserIndex
+		}{ps, ui}
+	}
+	return ps
 }
 
 // checkRegenerateVsDestroy: a request that loaded the session and then
@@ -238,27 +323,7 @@ func (s *suite) checkRegenerateVsDestroy(t *testing.T) {
 	st := s.newStore(t)
 	_, hasIndex := st.(sesh.UserIndex)
 	ps := &pausingStore{Store: st, sw: st.(sesh.Swapper)}
-	var store sesh.Store = ps
-	if to, ok := st.(sesh.Toucher); ok {
-		store = struct {
-			*pausingStore
-			sesh.Toucher
-		}{ps, to}
-	}
-	if ui, ok := st.(sesh.UserIndex); ok {
-		if to, ok := store.(sesh.Toucher); ok {
-			store = struct {
-				*pausingStore
-				sesh.Toucher
-				sesh.UserIndex
-			}{ps, to, ui}
-		} else {
-			store = struct {
-				*pausingStore
-				sesh.UserIndex
-			}{ps, ui}
-		}
-	}
+	store := withCapabilities(st, ps)
 	loaded := make(chan struct{}, 1)
 	var proceed chan struct{}
 	var m *sesh.Manager
@@ -305,11 +370,6 @@ func (s *suite) checkRegenerateVsDestroy(t *testing.T) {
 		}
 		cookie, _ := cookieOf(set[0])
 		proceed = make(chan struct{})
-		ps.paused, ps.resume, ps.once = make(chan struct{}), make(chan struct{}), sync.Once{}
-		if midway {
-			old := sesh.HashID(strings.TrimPrefix(cookie, "session="))
-			ps.pauseKey.Store(&old)
-		}
 		type result struct {
 			set []string
 			err error
@@ -330,6 +390,7 @@ func (s *suite) checkRegenerateVsDestroy(t *testing.T) {
 			}
 		}
 		if midway {
+			ps.arm()
 			close(proceed)
 			select {
 			case <-ps.paused:
@@ -343,7 +404,7 @@ func (s *suite) checkRegenerateVsDestroy(t *testing.T) {
 			close(proceed)
 		}
 		r := <-done
-		ps.pauseKey.Store(nil)
+		ps.armed.Store(false)
 		if r.err != nil {
 			t.Fatalf("trial %d: regen: %v", trial, r.err)
 		}

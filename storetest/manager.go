@@ -185,7 +185,7 @@ func (s *suite) testManager(t *testing.T) {
 
 func (s *suite) manager(t *testing.T, st sesh.Store) *sesh.Manager {
 	t.Helper()
-	m, err := sesh.New(sesh.Config{Store: st, Logger: testLogger(t)})
+	m, err := sesh.New(s.config(t, st))
 	if err != nil {
 		t.Fatalf("sesh.New over the store: %v", err)
 	}
