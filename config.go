@@ -22,6 +22,10 @@ const NoLimit = -1
 const (
 	DefaultMaxSize         = 64 << 10
 	DefaultCookieName      = "session"
+	// DefaultHostCookieName is the default name when the cookie is Secure
+	// with Path "/" and no Domain (the defaults): the __Host- prefix makes
+	// browsers refuse it from a subdomain or over plain HTTP elsewhere.
+	DefaultHostCookieName = "__Host-session"
 	DefaultIdleTimeout     = 30 * time.Minute
 	DefaultAbsoluteTimeout = 12 * time.Hour
 )
@@ -30,14 +34,19 @@ const (
 type SecureMode uint8
 
 const (
+	// SecureAlways always sets Secure: the default. Browsers keep Secure
+	// cookies from https:// pages and from http://localhost and
+	// http://127.0.0.1 (Chromium and Firefox treat those as secure), so it
+	// costs nothing in local development, and it keeps the cookie Secure
+	// behind a TLS-terminating proxy that sesh cannot see. Required for
+	// __Host- and __Secure- names, SameSite=None and Partitioned.
+	SecureAlways SecureMode = iota
 	// SecureAuto sets Secure when the request came over TLS, or, with
-	// TrustProxy, when X-Forwarded-Proto says https. Explicit loads from a
+	// TrustProxy, when X-Forwarded-Proto says https: for a deployment that
+	// serves plain HTTP on a host other than localhost. Explicit loads from a
 	// bare Cookie header (no request) count as secure.
-	SecureAuto SecureMode = iota
-	// SecureAlways always sets Secure (required for __Host- and __Secure-
-	// names, SameSite=None and Partitioned).
-	SecureAlways
-	// SecureNever never sets Secure. Only for local development over HTTP.
+	SecureAuto
+	// SecureNever never sets Secure. Only for plain-HTTP deployments.
 	SecureNever
 )
 
@@ -103,14 +112,18 @@ const (
 
 // CookieConfig holds the session cookie's name and attributes.
 type CookieConfig struct {
-	// Name defaults to "session". Use "__Host-session" in production
-	// (requires Secure: SecureAlways and Path "/").
+	// Name defaults to "__Host-session" (DefaultHostCookieName) when the
+	// cookie is Secure (SecureAlways, the default) with Path "/" and no
+	// Domain, and to "session" otherwise.
 	Name string
 	// Domain is empty (host-only) by default.
 	Domain string
 	// Path defaults to "/".
 	Path string
-	// Secure defaults to SecureAuto.
+	// Secure defaults to SecureAlways. Over plain HTTP to a host other than
+	// localhost, browsers drop a Secure cookie: the middleware logs a
+	// warning once when it sees such a request. Set SecureAuto (with
+	// TrustProxy behind a proxy) or SecureNever for plain-HTTP deployments.
 	Secure SecureMode
 	// DisableHTTPOnly lets scripts read the cookie. Not recommended.
 	DisableHTTPOnly bool
@@ -203,8 +216,9 @@ type Config struct {
 	// modes use the peer's raw layout. Its results must pass ValidateKey.
 	StoreKey func(id string) string
 
-	// TrustProxy trusts X-Forwarded-Proto for SecureAuto. Set it only
-	// behind a proxy that overwrites that header.
+	// TrustProxy trusts X-Forwarded-Proto for SecureAuto (and for the
+	// plain-HTTP warning). Set it only behind a proxy that overwrites that
+	// header.
 	TrustProxy bool
 	// LazyLoad defers the store read to the handler's first use of the
 	// session, so a request that never touches its session costs no store
@@ -213,6 +227,18 @@ type Config struct {
 	// the handler runs whenever the request carries a well-formed session
 	// cookie (a request without one never costs a store call).
 	LazyLoad bool
+
+	// DisableCacheControl stops the middleware from adding
+	// "Cache-Control: private, no-store" to responses on which a live session
+	// was loaded (it never overrides a Cache-Control the handler set). A
+	// response that sets the session cookie always gets "no-store".
+	DisableCacheControl bool
+	// ClearSiteData, when set, is sent as a Clear-Site-Data header on the
+	// response of a request that called Destroy, e.g. []string{"cache",
+	// "cookies"}. Mind that "cookies" clears every cookie of the site's
+	// registrable domain, not only sesh's. Directives: cache, cookies,
+	// storage, executionContexts, prefetchCache, prerenderCache, "*".
+	ClearSiteData []string
 
 	// MaxSize bounds a server-side session's encoded data, in bytes: a Set
 	// of a larger value, or a commit of a larger session, fails with a
@@ -295,11 +321,14 @@ func (c Config) normalize() (Config, error) {
 	if c.Cookie.MaxChunks > 1 && c.Sealer == nil {
 		return c, configErr("Cookie.MaxChunks applies to cookie-only sessions (Sealer)")
 	}
-	if c.Cookie.Name == "" {
-		c.Cookie.Name = DefaultCookieName
-	}
 	if c.Cookie.Path == "" {
 		c.Cookie.Path = "/"
+	}
+	if c.Cookie.Name == "" {
+		c.Cookie.Name = DefaultCookieName
+		if c.Cookie.Secure == SecureAlways && c.Cookie.Path == "/" && c.Cookie.Domain == "" {
+			c.Cookie.Name = DefaultHostCookieName
+		}
 	}
 	if c.Cookie.Order == nil {
 		c.Cookie.Order = cookie.OrderDefault
@@ -344,6 +373,13 @@ func (c Config) normalize() (Config, error) {
 	}
 	if c.IdleTimeout > 0 && c.AbsoluteTimeout > 0 && c.IdleTimeout > c.AbsoluteTimeout {
 		return c, configErr("IdleTimeout (%v) is longer than AbsoluteTimeout (%v): the idle timeout could never end a session; shorten IdleTimeout, or set it to NoTimeout", c.IdleTimeout, c.AbsoluteTimeout)
+	}
+	for _, d := range c.ClearSiteData {
+		switch d {
+		case "cache", "cookies", "storage", "executionContexts", "prefetchCache", "prerenderCache", "*":
+		default:
+			return c, configErr("unknown Clear-Site-Data directive %q", d)
+		}
 	}
 	switch {
 	case c.MaxSize < NoLimit:

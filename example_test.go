@@ -32,7 +32,7 @@ func ExampleManager_Handler() {
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 	fmt.Println(w.Body.String())
-	fmt.Println(strings.Contains(w.Header().Get("Set-Cookie"), "HttpOnly; SameSite=Lax"))
+	fmt.Println(strings.Contains(w.Header().Get("Set-Cookie"), "HttpOnly; Secure; SameSite=Lax"))
 	// Output:
 	// views: 1
 	// true
@@ -49,7 +49,7 @@ func ExampleManager_Commit() {
 	s, _ := m.Load(ctx, "") // no cookie yet
 	s.Set("theme", "dark")
 	setCookie, _ := m.Commit(ctx, s)
-	fmt.Println(strings.HasPrefix(setCookie, "session="))
+	fmt.Println(strings.HasPrefix(setCookie, "__Host-session="))
 
 	cookieHeader := setCookie[:strings.IndexByte(setCookie, ';')]
 	s2, _ := m.Load(ctx, cookieHeader)
@@ -111,12 +111,12 @@ func ExampleSession_Regenerate() {
 	id := w.Result().Cookies()[0].Value
 
 	r := httptest.NewRequest("POST", "/logout", nil)
-	r.Header.Set("Cookie", "session="+id)
+	r.Header.Set("Cookie", m.Name()+"="+id)
 	w = httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	fmt.Println(w.Header().Get("Set-Cookie"))
 	// Output:
-	// session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; SameSite=Lax
+	// __Host-session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax
 }
 
 // Typed values need no registration: any JSON-encodable type works.
@@ -223,6 +223,6 @@ func ExampleManager_Destroy() {
 	s, _ = m.Load(ctx, hdr) // the old cookie finds nothing
 	fmt.Println(s.Status())
 	// Output:
-	// session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax
+	// __Host-session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax
 	// new
 }

@@ -32,15 +32,15 @@ func TestChangesAfterResponseStartedReportIt(t *testing.T) {
 			s.Set("n", 1)
 		}
 	}))
-	id := cookieValue(t, do(h, "GET", "/").Header(), "session")
-	do(h, "GET", "/regen", "session="+id)
+	id := cookieValue(t, do(h, "GET", "/").Header(), cn)
+	do(h, "GET", "/regen", cn+"="+id)
 	if !errors.Is(regenErr, sesh.ErrResponseStarted) || !errors.Is(userErr, sesh.ErrResponseStarted) {
 		t.Fatalf("Regenerate / SetUserID after the body = %v / %v, want ErrResponseStarted", regenErr, userErr)
 	}
 	if v, ok := read[int](t, e, id, "n"); !ok || v != 1 {
 		t.Fatal("the refused Regenerate changed the session")
 	}
-	do(h, "GET", "/destroy", "session="+id)
+	do(h, "GET", "/destroy", cn+"="+id)
 	if !errors.Is(destroyErr, sesh.ErrResponseStarted) || !errors.Is(setErr, sesh.ErrResponseStarted) {
 		t.Fatalf("Destroy / Set after the body = %v / %v, want ErrResponseStarted", destroyErr, setErr)
 	}
@@ -52,7 +52,7 @@ func TestChangesAfterResponseStartedReportIt(t *testing.T) {
 func TestLookupTellsAbsentFromWrongType(t *testing.T) {
 	e := newEnv(t, nil)
 	id := newSessionWith(t, e, map[string]any{"views": 3})
-	s, _ := e.m.Load(context.Background(), "session="+id)
+	s, _ := e.m.Load(context.Background(), cn+"="+id)
 	_, err := sesh.Lookup[string](s, "views")
 	var te *sesh.ValueTypeError
 	if !errors.As(err, &te) || !errors.Is(err, sesh.ErrWrongType) || errors.Is(err, sesh.ErrNotFound) {
@@ -147,7 +147,7 @@ func TestServerSideSizeBound(t *testing.T) {
 		}
 	}))
 	w := do(h, "GET", "/")
-	if w.Code != http.StatusRequestEntityTooLarge || len(sessionCookies(w.Header(), "session")) != 0 {
+	if w.Code != http.StatusRequestEntityTooLarge || len(sessionCookies(w.Header(), cn)) != 0 {
 		t.Fatalf("oversize session: %d %v", w.Code, w.Header())
 	}
 	if n, _ := e.mem.Len(context.Background()); n != 0 {
@@ -176,8 +176,8 @@ func TestSetUserIDRegenerates(t *testing.T) {
 			s.Set("cart", 1)
 		}
 	}))
-	anon := cookieValue(t, do(h, "GET", "/").Header(), "session")
-	signed := cookieValue(t, do(h, "GET", "/login", "session="+anon).Header(), "session")
+	anon := cookieValue(t, do(h, "GET", "/").Header(), cn)
+	signed := cookieValue(t, do(h, "GET", "/login", cn+"="+anon).Header(), cn)
 	if signed == anon {
 		t.Fatal("SetUserID kept the pre-sign-in ID")
 	}
@@ -187,12 +187,12 @@ func TestSetUserIDRegenerates(t *testing.T) {
 	if v, ok := read[int](t, e, signed, "cart"); !ok || v != 1 {
 		t.Fatal("data lost at sign-in")
 	}
-	w := do(h, "GET", "/same", "session="+signed)
-	if len(sessionCookies(w.Header(), "session")) != 0 {
+	w := do(h, "GET", "/same", cn+"="+signed)
+	if len(sessionCookies(w.Header(), cn)) != 0 {
 		t.Fatal("SetUserID with the same user regenerated")
 	}
-	w = do(h, "GET", "/keep", "session="+signed)
-	if len(sessionCookies(w.Header(), "session")) != 0 {
+	w = do(h, "GET", "/keep", cn+"="+signed)
+	if len(sessionCookies(w.Header(), cn)) != 0 {
 		t.Fatal("KeepID regenerated")
 	}
 }
@@ -231,7 +231,7 @@ func TestPeerCreatedSessionTouchKeepsIt(t *testing.T) {
 		u, _ := sesh.Get[string](s, "user")
 		io.WriteString(w, u)
 	}))
-	if got := do(h, "GET", "/", "session="+id).Body.String(); got != "alice" {
+	if got := do(h, "GET", "/", cn+"="+id).Body.String(); got != "alice" {
 		t.Fatalf("peer session read %q", got)
 	}
 	rec, err := e.mem.Get(ctx, sesh.HashID(id))
@@ -241,22 +241,22 @@ func TestPeerCreatedSessionTouchKeepsIt(t *testing.T) {
 	if want := e.clock.Now().Add(sesh.DefaultIdleTimeout); !rec.Expires.Equal(want) {
 		t.Fatalf("expires %v, want %v", rec.Expires, want)
 	}
-	s, _ := e.m.Load(ctx, "session="+id)
+	s, _ := e.m.Load(ctx, cn+"="+id)
 	if created := s.Meta().Created; !created.Equal(e.clock.Now()) {
 		t.Fatalf("first-seen time not recorded: %v", created)
 	}
 	// From then on the absolute timeout applies.
 	for range 25 {
 		e.clock.Advance(29 * time.Minute)
-		do(h, "GET", "/", "session="+id)
+		do(h, "GET", "/", cn+"="+id)
 	}
-	if got := do(h, "GET", "/", "session="+id).Body.String(); got != "" {
+	if got := do(h, "GET", "/", cn+"="+id).Body.String(); got != "" {
 		t.Fatalf("a peer session kept alive by Go outlived the absolute timeout: %q", got)
 	}
 	// CommitWith on a fresh peer record.
 	id2 := sesh.NewID()
 	must(t, e.mem.Set(ctx, sesh.HashID(id2), sesh.Record{Data: []byte(`{"v":{"user":"bob"}}`), Expires: e.clock.Now().Add(time.Hour)}))
-	s, _ = e.m.Load(ctx, "session="+id2)
+	s, _ = e.m.Load(ctx, cn+"="+id2)
 	if _, err := e.m.CommitWith(ctx, s, sesh.CommitOptions{MaxAge: 10 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}

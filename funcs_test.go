@@ -83,15 +83,15 @@ func TestStoreFuncsMintIDs(t *testing.T) {
 	must(t, err)
 	h := routes(m)
 	w := do(h, "GET", "/login")
-	cv := cookieValue(t, w.Header(), "session")
+	cv := cookieValue(t, w.Header(), cn)
 	id, mac, _ := strings.Cut(cv, ".")
 	if _, ok := ts.rows[id]; !ok || len(id) != 32 || mac == "" || ts.creates != 1 {
 		t.Fatalf("cookie %q does not carry the ID the store minted, signed (%d creates)", cv, ts.creates)
 	}
-	if got := do(h, "GET", "/me", "session="+cv).Body.String(); got != "alice" {
+	if got := do(h, "GET", "/me", cn+"="+cv).Body.String(); got != "alice" {
 		t.Fatalf("reads %q", got)
 	}
-	do(h, "GET", "/count", "session="+cv)
+	do(h, "GET", "/count", cn+"="+cv)
 	if ts.updates != 1 {
 		t.Fatalf("updates = %d", ts.updates)
 	}
@@ -99,12 +99,12 @@ func TestStoreFuncsMintIDs(t *testing.T) {
 	// reaches ReadData, and the bare ID the store minted, unsigned, is
 	// nobody's session.
 	for _, bad := range []string{"0123456789abcdef0123456789abcdef", "../x", id, id + ".AAAA"} {
-		w := do(h, "GET", "/me", "session="+bad)
+		w := do(h, "GET", "/me", cn+"="+bad)
 		if w.Body.String() != "" {
 			t.Fatalf("cookie %q reads the session of %q", bad, w.Body.String())
 		}
 	}
-	do(h, "GET", "/logout", "session="+cv)
+	do(h, "GET", "/logout", cn+"="+cv)
 	if _, ok := ts.rows[id]; ok {
 		t.Fatal("DeleteData not called")
 	}
@@ -156,7 +156,7 @@ func TestGuessableStoreIDsAreSigned(t *testing.T) {
 	must(t, err)
 	h := routes(m)
 	do(h, "GET", "/login") // the first user: row "1"
-	if got := do(h, "GET", "/me", "session=1").Body.String(); got != "" {
+	if got := do(h, "GET", "/me", cn+"=1").Body.String(); got != "" {
 		t.Fatalf("cookie session=1 signs in as %q", got)
 	}
 }
@@ -173,14 +173,14 @@ func TestSignedIDsReissueOnRotation(t *testing.T) {
 	funcs := ts.funcs()
 	m1, err := sesh.New(sesh.Config{Store: funcs, CookieValue: before})
 	must(t, err)
-	cv := cookieValue(t, do(routes(m1), "GET", "/login").Header(), "session")
+	cv := cookieValue(t, do(routes(m1), "GET", "/login").Header(), cn)
 	m2, err := sesh.New(sesh.Config{Store: funcs, CookieValue: after})
 	must(t, err)
-	w := do(routes(m2), "GET", "/me", "session="+cv)
+	w := do(routes(m2), "GET", "/me", cn+"="+cv)
 	if w.Body.String() != "alice" {
 		t.Fatalf("old-secret cookie reads %q", w.Body.String())
 	}
-	fresh := cookieValue(t, w.Header(), "session")
+	fresh := cookieValue(t, w.Header(), cn)
 	if fresh == cv {
 		t.Fatal("not re-signed")
 	}
@@ -188,10 +188,10 @@ func TestSignedIDsReissueOnRotation(t *testing.T) {
 	must(t, err)
 	m3, err := sesh.New(sesh.Config{Store: funcs, CookieValue: only})
 	must(t, err)
-	if got := do(routes(m3), "GET", "/me", "session="+fresh).Body.String(); got != "alice" {
+	if got := do(routes(m3), "GET", "/me", cn+"="+fresh).Body.String(); got != "alice" {
 		t.Fatalf("re-signed cookie after the old secret is retired reads %q", got)
 	}
-	if w := do(routes(m3), "GET", "/me", "session="+fresh); len(sessionCookies(w.Header(), "session")) != 0 {
+	if w := do(routes(m3), "GET", "/me", cn+"="+fresh); len(sessionCookies(w.Header(), cn)) != 0 {
 		t.Fatal("a current cookie was re-sent")
 	}
 }
@@ -235,7 +235,7 @@ func TestCommitWithExpiryPrecedence(t *testing.T) {
 	if c := cookieOf(line); c.MaxAge != 12*3600 { // capped by the absolute deadline
 		t.Fatalf("default commit: %q", line)
 	}
-	if !strings.HasPrefix(line, "session=") {
+	if !strings.HasPrefix(line, cn+"=") {
 		t.Fatal(line)
 	}
 }

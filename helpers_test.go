@@ -261,3 +261,7 @@ func containsLine(logs string, parts ...string) bool {
 	}
 	return false
 }
+
+// cn is the session cookie's name under the default configuration: Secure
+// with Path=/ and no Domain, so __Host-.
+const cn = sesh.DefaultHostCookieName

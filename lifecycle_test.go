@@ -46,10 +46,10 @@ func routes(m *sesh.Manager) http.Handler {
 func TestRegenerateDefeatsFixation(t *testing.T) {
 	e := newEnv(t, nil)
 	h := routes(e.m)
-	s0 := cookieValue(t, do(h, "GET", "/count").Header(), "session")
+	s0 := cookieValue(t, do(h, "GET", "/count").Header(), cn)
 	e.clock.Advance(time.Minute)
-	w := do(h, "GET", "/login", "session="+s0)
-	s1 := cookieValue(t, w.Header(), "session")
+	w := do(h, "GET", "/login", cn+"="+s0)
+	s1 := cookieValue(t, w.Header(), cn)
 	if s1 == s0 {
 		t.Fatal("ID unchanged by Regenerate")
 	}
@@ -61,17 +61,17 @@ func TestRegenerateDefeatsFixation(t *testing.T) {
 	} else if err != nil && !errors.Is(err, sesh.ErrNotFound) {
 		t.Fatal(err)
 	}
-	if got := do(h, "GET", "/me", "session="+s0).Body.String(); got != "" {
+	if got := do(h, "GET", "/me", cn+"="+s0).Body.String(); got != "" {
 		t.Fatalf("old ID still authenticates as %q", got)
 	}
-	if got := do(h, "GET", "/me", "session="+s1).Body.String(); got != "alice" {
+	if got := do(h, "GET", "/me", cn+"="+s1).Body.String(); got != "alice" {
 		t.Fatalf("new ID reads %q", got)
 	}
 	// Data carried over, and the absolute deadline was not reset.
-	if got := do(h, "GET", "/count", "session="+s1).Body.String(); got != "2" {
+	if got := do(h, "GET", "/count", cn+"="+s1).Body.String(); got != "2" {
 		t.Fatalf("counter after regenerate = %q, want 2", got)
 	}
-	s, err := e.m.Load(ctx, "session="+s1)
+	s, err := e.m.Load(ctx, cn+"="+s1)
 	must(t, err)
 	if !s.Meta().Created.Equal(e.clock.Now().Add(-time.Minute)) {
 		t.Fatalf("Created moved on Regenerate: %v", s.Meta().Created)
@@ -86,6 +86,7 @@ func TestDestroyAndReplay(t *testing.T) {
 		c.Cookie.Domain = "example.com"
 	})
 	h := routes(e.m)
+	// A Domain rules out __Host-: the default name is then "session".
 	id := cookieValue(t, do(h, "GET", "/login").Header(), "session")
 	w := do(h, "GET", "/logout", "session="+id)
 	lines := sessionCookies(w.Header(), "session")
@@ -101,7 +102,7 @@ func TestDestroyAndReplay(t *testing.T) {
 		t.Fatal("record survives Destroy")
 	}
 	// Replay of the captured cookie: anonymous, and not re-adopted.
-	w = do(h, "GET", "/me", "session="+id)
+	w = do(h, "GET", "/me", cn+"="+id)
 	if w.Body.String() != "" || len(w.Header().Values("Set-Cookie")) != 0 {
 		t.Fatalf("replay after logout: body %q, cookies %v", w.Body.String(), w.Header().Values("Set-Cookie"))
 	}
@@ -114,16 +115,16 @@ func TestDestroyThenSetStartsFreshSession(t *testing.T) {
 		s.Destroy()
 		must(t, s.Flash("notice", "signed out"))
 	}))
-	id := cookieValue(t, do(routes(e.m), "GET", "/login").Header(), "session")
-	w := do(h, "GET", "/", "session="+id)
-	nid := cookieValue(t, w.Header(), "session")
+	id := cookieValue(t, do(routes(e.m), "GET", "/login").Header(), cn)
+	w := do(h, "GET", "/", cn+"="+id)
+	nid := cookieValue(t, w.Header(), cn)
 	if nid == id || nid == "" {
 		t.Fatalf("new cookie %q", nid)
 	}
 	if _, err := e.mem.Get(context.Background(), sesh.HashID(id)); !errors.Is(err, sesh.ErrNotFound) {
 		t.Fatal("old record survives")
 	}
-	s, _ := e.m.Load(context.Background(), "session="+nid)
+	s, _ := e.m.Load(context.Background(), cn+"="+nid)
 	if v, _ := sesh.Get[string](s, "notice"); v != "signed out" || s.Has("user") {
 		t.Fatalf("fresh session: notice %q, has user %v", v, s.Has("user"))
 	}
@@ -132,15 +133,15 @@ func TestDestroyThenSetStartsFreshSession(t *testing.T) {
 func TestIdleTimeout(t *testing.T) {
 	e := newEnv(t, func(c *sesh.Config) { c.IdleTimeout = 30 * time.Minute })
 	h := routes(e.m)
-	id := cookieValue(t, do(h, "GET", "/login").Header(), "session")
+	id := cookieValue(t, do(h, "GET", "/login").Header(), cn)
 	for i := 0; i < 5; i++ { // active every 29 minutes: the idle deadline slides
 		e.clock.Advance(29 * time.Minute)
-		if got := do(h, "GET", "/me", "session="+id).Body.String(); got != "alice" {
+		if got := do(h, "GET", "/me", cn+"="+id).Body.String(); got != "alice" {
 			t.Fatalf("after %d×29m: %q", i+1, got)
 		}
 	}
 	e.clock.Advance(31 * time.Minute)
-	if got := do(h, "GET", "/me", "session="+id).Body.String(); got != "" {
+	if got := do(h, "GET", "/me", cn+"="+id).Body.String(); got != "" {
 		t.Fatalf("after 31m idle: still %q", got)
 	}
 }
@@ -151,9 +152,9 @@ func TestAbsoluteTimeout(t *testing.T) {
 		c.AbsoluteTimeout = 2 * time.Hour
 	})
 	h := routes(e.m)
-	id := cookieValue(t, do(h, "GET", "/login").Header(), "session")
+	id := cookieValue(t, do(h, "GET", "/login").Header(), cn)
 	for e.clock.Advance(15 * time.Minute); ; e.clock.Advance(15 * time.Minute) {
-		got := do(h, "GET", "/count", "session="+id)
+		got := do(h, "GET", "/count", cn+"="+id)
 		if e.clock.Now().Sub(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) >= 2*time.Hour {
 			if got.Body.String() != "1" {
 				t.Fatalf("at the absolute deadline the session lives on (count %s)", got.Body.String())
@@ -161,8 +162,8 @@ func TestAbsoluteTimeout(t *testing.T) {
 			break
 		}
 		// Regenerate must not reset the absolute deadline.
-		w := do(h, "GET", "/login", "session="+id)
-		id = cookieValue(t, w.Header(), "session")
+		w := do(h, "GET", "/login", cn+"="+id)
+		id = cookieValue(t, w.Header(), cn)
 	}
 }
 
@@ -171,14 +172,14 @@ func TestExpiryIsServerSide(t *testing.T) {
 	// deadline (as a lazy engine would keep it) is not loaded, and is deleted.
 	e := newEnv(t, func(c *sesh.Config) { c.IdleTimeout = sesh.NoTimeout; c.AbsoluteTimeout = time.Hour })
 	h := routes(e.m)
-	id := cookieValue(t, do(h, "GET", "/login").Header(), "session")
+	id := cookieValue(t, do(h, "GET", "/login").Header(), cn)
 	ctx := context.Background()
 	rec, err := e.mem.Get(ctx, sesh.HashID(id))
 	must(t, err)
 	rec.Expires = e.clock.Now().Add(100 * time.Hour) // the engine would keep it
 	must(t, e.mem.Set(ctx, sesh.HashID(id), rec))
 	e.clock.Advance(61 * time.Minute)
-	if got := do(h, "GET", "/me", "session="+id).Body.String(); got != "" {
+	if got := do(h, "GET", "/me", cn+"="+id).Body.String(); got != "" {
 		t.Fatalf("expired session loaded: %q", got)
 	}
 	if _, err := e.mem.Get(ctx, sesh.HashID(id)); !errors.Is(err, sesh.ErrNotFound) {
@@ -192,7 +193,7 @@ func TestPersistentCookie(t *testing.T) {
 		c.AbsoluteTimeout = 48 * time.Hour
 	})
 	w := do(routes(e.m), "GET", "/count")
-	c, err := http.ParseSetCookie(sessionCookies(w.Header(), "session")[0])
+	c, err := http.ParseSetCookie(sessionCookies(w.Header(), cn)[0])
 	must(t, err)
 	// Capped at the remaining absolute lifetime, Max-Age and Expires agree.
 	if c.MaxAge != 48*3600 {
@@ -208,7 +209,7 @@ func TestPersistentCookie(t *testing.T) {
 		must(t, s.Set("u", 1))
 		s.Persist(time.Hour)
 	}))
-	c, err = http.ParseSetCookie(sessionCookies(do(h, "GET", "/").Header(), "session")[0])
+	c, err = http.ParseSetCookie(sessionCookies(do(h, "GET", "/").Header(), cn)[0])
 	must(t, err)
 	if c.MaxAge != 3600 {
 		t.Fatalf("remember-me Max-Age = %d", c.MaxAge)
@@ -224,7 +225,7 @@ func TestExplicitAPI(t *testing.T) {
 	must(t, s.Flash("msg", "saved"))
 	sc, err := e.m.Commit(ctx, s)
 	must(t, err)
-	if !strings.HasPrefix(sc, "session=") || !strings.Contains(sc, "HttpOnly") {
+	if !strings.HasPrefix(sc, cn+"=") || !strings.Contains(sc, "HttpOnly") {
 		t.Fatalf("Commit cookie %q", sc)
 	}
 	if !strings.Contains(sc, "Secure") {
@@ -248,7 +249,7 @@ func TestExplicitAPI(t *testing.T) {
 	}
 
 	// LoadID (Astro's session.load) and its refusal of unknown IDs.
-	id := header[len("session="):]
+	id := header[len(cn+"="):]
 	s4, err := e.m.LoadID(ctx, id)
 	must(t, err)
 	if v, _ := sesh.Get[string](s4, "theme"); v != "dark" {
@@ -271,7 +272,7 @@ func TestExplicitAPI(t *testing.T) {
 	// Destroy returns the expiring cookie.
 	dc, err := e.m.Destroy(ctx, s4)
 	must(t, err)
-	if !strings.HasPrefix(dc, "session=;") || !strings.Contains(dc, "Max-Age=0") {
+	if !strings.HasPrefix(dc, cn+"=;") || !strings.Contains(dc, "Max-Age=0") {
 		t.Fatalf("Destroy cookie %q", dc)
 	}
 	if _, err := e.m.LoadID(ctx, id); !errors.Is(err, sesh.ErrNotFound) {
@@ -293,21 +294,21 @@ func TestExplicitSavePreventsSecondSave(t *testing.T) {
 	if e.spy.swaps.Load()+e.spy.sets.Load() != 1 {
 		t.Fatalf("writes = %d, want exactly 1", e.spy.swaps.Load()+e.spy.sets.Load())
 	}
-	cookieValue(t, w.Header(), "session") // the new session's cookie is still sent
+	cookieValue(t, w.Header(), cn) // the new session's cookie is still sent
 }
 
 func TestTouchMovesIdleDeadline(t *testing.T) {
 	e := newEnv(t, func(c *sesh.Config) { c.IdleTimeout = time.Hour; c.TouchInterval = 10 * time.Minute })
 	h := routes(e.m)
-	id := cookieValue(t, do(h, "GET", "/login").Header(), "session")
+	id := cookieValue(t, do(h, "GET", "/login").Header(), cn)
 	e.spy.reset()
 	e.clock.Advance(5 * time.Minute)
-	do(h, "GET", "/me", "session="+id)
+	do(h, "GET", "/me", cn+"="+id)
 	if e.spy.touches.Load() != 0 {
 		t.Fatal("touched before the interval")
 	}
 	e.clock.Advance(6 * time.Minute)
-	do(h, "GET", "/me", "session="+id)
+	do(h, "GET", "/me", cn+"="+id)
 	if e.spy.touches.Load() != 1 || e.spy.swaps.Load()+e.spy.sets.Load() != 0 {
 		t.Fatalf("touches %d writes %d: want one expiry-only touch", e.spy.touches.Load(), e.spy.swaps.Load()+e.spy.sets.Load())
 	}
@@ -319,7 +320,7 @@ func TestTouchMovesIdleDeadline(t *testing.T) {
 	// Session.Touch forces it.
 	th := e.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sesh.From(r.Context()).Touch() }))
 	e.clock.Advance(time.Second)
-	do(th, "GET", "/", "session="+id)
+	do(th, "GET", "/", cn+"="+id)
 	if e.spy.touches.Load() != 2 {
 		t.Fatalf("Touch did not force a touch (%d)", e.spy.touches.Load())
 	}
@@ -329,16 +330,16 @@ func TestLogsNeverContainIDs(t *testing.T) {
 	e := newEnv(t, nil)
 	h := routes(e.m)
 	var ids []string
-	id := cookieValue(t, do(h, "GET", "/count").Header(), "session")
+	id := cookieValue(t, do(h, "GET", "/count").Header(), cn)
 	ids = append(ids, id)
-	id2 := cookieValue(t, do(h, "GET", "/login", "session="+id).Header(), "session")
+	id2 := cookieValue(t, do(h, "GET", "/login", cn+"="+id).Header(), cn)
 	ids = append(ids, id2)
-	do(h, "GET", "/logout", "session="+id2)
+	do(h, "GET", "/logout", cn+"="+id2)
 	unknown := sesh.NewID()
 	ids = append(ids, unknown)
-	do(h, "GET", "/me", "session="+unknown)
+	do(h, "GET", "/me", cn+"="+unknown)
 	e.spy.failGet.Store(true)
-	do(h, "GET", "/me", "session="+id2)
+	do(h, "GET", "/me", cn+"="+id2)
 	logs := e.logs.String()
 	if !strings.Contains(logs, "session regenerated") || !strings.Contains(logs, "session destroyed") || !strings.Contains(logs, "loading the session failed") {
 		t.Fatalf("lifecycle events missing from logs:\n%s", logs)

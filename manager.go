@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sesh-go/sesh/cookie"
@@ -18,16 +19,18 @@ import (
 // commits them to its Store and writes the session cookie. Build it once
 // with New and share it; it is safe for concurrent use.
 type Manager struct {
-	cfg      Config
-	sealer   CookieSealer  // cookie-only sessions; nil for server-side
-	idle     time.Duration // 0: off
-	absolute time.Duration // 0: off
-	swapper  Swapper       // nil if the store cannot compare-and-set
-	toucher  Toucher
-	creator  Creator // the store mints IDs
-	log      *slog.Logger
-	wake     sync.Map // lock key -> chan struct{}: waiters for a lock this Manager holds
-	held     sync.Map // lock key -> struct{}: locks this Manager holds
+	cfg             Config
+	sealer          CookieSealer  // cookie-only sessions; nil for server-side
+	idle            time.Duration // 0: off
+	absolute        time.Duration // 0: off
+	swapper         Swapper       // nil if the store cannot compare-and-set
+	toucher         Toucher
+	creator         Creator // the store mints IDs
+	log             *slog.Logger
+	wake            sync.Map // lock key -> chan struct{}: waiters for a lock this Manager holds
+	plainHTTPWarned atomic.Bool
+	clearSiteData   string   // the Clear-Site-Data header value, "" for none
+	held            sync.Map // lock key -> struct{}: locks this Manager holds
 	// defaultIDs: GenID is NewID and StoreKey is HashID, so a new ID and
 	// its key can be minted together (newIDAndKey).
 	defaultIDs bool
@@ -41,6 +44,13 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{cfg: c, log: c.Logger, sealer: c.Sealer}
+	if len(c.ClearSiteData) > 0 {
+		q := make([]string, len(c.ClearSiteData))
+		for i, d := range c.ClearSiteData {
+			q[i] = `"` + d + `"`
+		}
+		m.clearSiteData = strings.Join(q, ", ")
+	}
 	if c.IdleTimeout > 0 {
 		m.idle = c.IdleTimeout
 	}
@@ -185,6 +195,7 @@ func (m *Manager) load(ctx context.Context, s *Session, lines []string) error {
 	}
 	s.id, s.key, s.version, s.expires, s.data = id, key, rec.Version, rec.Expires, data
 	s.status = StatusUnmodified
+	s.loadedLive = true
 	if stale {
 		// Signed with a secret being retired: sign it again with the
 		// current one on this response.

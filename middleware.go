@@ -163,7 +163,7 @@ func (w *responseWriter) commit() bool {
 		lines, err = w.m.setCookies(w.lines[:0], s)
 	}
 	s.started = true
-	accessed := s.accessed
+	accessed, live, destroyed, secure := s.accessed, s.loadedLive, s.destroyed, s.secure
 	s.mu.Unlock()
 
 	h := w.ResponseWriter.Header()
@@ -191,8 +191,48 @@ func (w *responseWriter) commit() bool {
 			h["Set-Cookie"] = append(h["Set-Cookie"], lines...)
 		}
 		spare.set(h, "Cache-Control", "no-store")
+		if !secure && w.m.cfg.Cookie.Secure == SecureAlways {
+			w.m.warnPlainHTTP(w.r)
+		}
+	} else if live && !w.m.cfg.DisableCacheControl && len(h["Cache-Control"]) == 0 {
+		// A page rendered for a signed-in session must not be kept by a
+		// shared cache, nor served from the browser's cache after
+		// sign-out.
+		spare.set(h, "Cache-Control", "private, no-store")
+	}
+	if destroyed && len(w.m.cfg.ClearSiteData) > 0 {
+		h.Set("Clear-Site-Data", w.m.clearSiteData)
 	}
 	return true
+}
+
+// warnPlainHTTP logs, once per Manager, that a Secure cookie went out on a
+// plain-HTTP request to a host browsers do not treat as secure: they will
+// drop it.
+func (m *Manager) warnPlainHTTP(r *http.Request) {
+	if isLoopbackHost(r.Host) || m.plainHTTPWarned.Swap(true) {
+		return
+	}
+	m.event(r.Context(), slog.LevelWarn, "the session cookie is Secure but this request came over plain HTTP: browsers drop Secure cookies from http:// pages other than localhost. Behind a TLS-terminating proxy nothing is wrong (set TrustProxy and this warning goes away); for a plain-HTTP deployment set Cookie.Secure to sesh.SecureAuto or sesh.SecureNever", "", "host", r.Host)
+}
+
+// isLoopbackHost reports whether a Host header names localhost (or a
+// name under it) or a loopback address: hosts whose http:// pages browsers
+// treat as secure contexts.
+func isLoopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSuffix(host, "]"), "["), ".")
+	if strings.EqualFold(host, "localhost") || hasSuffixFold(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && equalFold(s[len(s)-len(suffix):], suffix)
 }
 
 // headerVals hands out one-value header slices from the spare capacity of

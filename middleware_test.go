@@ -56,22 +56,28 @@ func TestAnonymousRequestCostsNothing(t *testing.T) {
 func TestNewSessionCookieDefaults(t *testing.T) {
 	e := newEnv(t, nil)
 	w := do(e.m.Handler(http.HandlerFunc(counter)), "GET", "/")
-	lines := sessionCookies(w.Header(), "session")
+	lines := sessionCookies(w.Header(), cn)
 	if len(lines) != 1 {
 		t.Fatalf("Set-Cookie lines = %q", lines)
 	}
 	line := lines[0]
-	for _, want := range []string{"; Path=/", "; HttpOnly", "; SameSite=Lax"} {
+	// Secure by default, even on a plain-HTTP request (browsers keep it on
+	// localhost; behind a TLS-terminating proxy sesh cannot see the TLS),
+	// and so __Host- by default.
+	if !strings.HasPrefix(line, "__Host-session=") {
+		t.Errorf("Set-Cookie %q: want the __Host-session name by default", line)
+	}
+	for _, want := range []string{"; Path=/", "; HttpOnly", "; Secure", "; SameSite=Lax"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("Set-Cookie %q lacks %q", line, want)
 		}
 	}
-	for _, bad := range []string{"Domain=", "Secure", "Max-Age", "Expires"} {
+	for _, bad := range []string{"Domain=", "Max-Age", "Expires"} {
 		if strings.Contains(line, bad) {
-			t.Errorf("Set-Cookie %q has %q (want a browser-session, host-only cookie over plain HTTP)", line, bad)
+			t.Errorf("Set-Cookie %q has %q (want a browser-session, host-only cookie)", line, bad)
 		}
 	}
-	id := cookieValue(t, w.Header(), "session")
+	id := cookieValue(t, w.Header(), cn)
 	if !sesh.ValidID(id) {
 		t.Fatalf("cookie value %q is not a minted ID", id)
 	}
@@ -112,13 +118,13 @@ func TestRoundTripWithJar(t *testing.T) {
 func TestUnmodifiedRequestIsOneRead(t *testing.T) {
 	e := newEnv(t, nil)
 	w := do(e.m.Handler(http.HandlerFunc(counter)), "GET", "/")
-	id := cookieValue(t, w.Header(), "session")
+	id := cookieValue(t, w.Header(), cn)
 	e.spy.reset()
 	reader := e.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, _ := sesh.Get[int](sesh.From(r.Context()), "n")
 		fmt.Fprint(w, n)
 	}))
-	w = do(reader, "GET", "/", "session="+id)
+	w = do(reader, "GET", "/", cn+"="+id)
 	if w.Body.String() != "1" {
 		t.Fatalf("body %q", w.Body.String())
 	}
@@ -140,11 +146,11 @@ func TestMalformedIDsNeverReachTheStore(t *testing.T) {
 		"%00" + strings.Repeat("A", 40),
 	} {
 		e.spy.reset()
-		w := do(h, "GET", "/", "session="+v)
+		w := do(h, "GET", "/", cn+"="+v)
 		if e.spy.gets.Load() != 0 {
 			t.Errorf("cookie %.20q reached the store", v)
 		}
-		if got := cookieValue(t, w.Header(), "session"); got == v || !sesh.ValidID(got) {
+		if got := cookieValue(t, w.Header(), cn); got == v || !sesh.ValidID(got) {
 			t.Errorf("cookie %.20q: response cookie %q", v, got)
 		}
 	}
@@ -154,8 +160,8 @@ func TestUnknownIDIsNeverAdopted(t *testing.T) {
 	e := newEnv(t, nil)
 	h := e.m.Handler(http.HandlerFunc(counter))
 	attacker := sesh.NewID()
-	w := do(h, "GET", "/", "session="+attacker)
-	got := cookieValue(t, w.Header(), "session")
+	w := do(h, "GET", "/", cn+"="+attacker)
+	got := cookieValue(t, w.Header(), cn)
 	if got == attacker {
 		t.Fatal("the attacker's ID was adopted")
 	}
@@ -171,7 +177,7 @@ func TestUnknownIDIsNeverAdopted(t *testing.T) {
 	}))
 	before, _ := e.mem.Len(context.Background())
 	for range 1000 {
-		do(reader, "GET", "/", "session="+sesh.NewID())
+		do(reader, "GET", "/", cn+"="+sesh.NewID())
 	}
 	after, _ := e.mem.Len(context.Background())
 	if after != before {
@@ -182,25 +188,25 @@ func TestUnknownIDIsNeverAdopted(t *testing.T) {
 func TestDuplicateCookies(t *testing.T) {
 	e := newEnv(t, nil)
 	h := e.m.Handler(http.HandlerFunc(counter))
-	id := cookieValue(t, do(h, "GET", "/").Header(), "session")
+	id := cookieValue(t, do(h, "GET", "/").Header(), cn)
 
 	// A foreign value first, the valid one second (and in another header line).
-	w := do(h, "GET", "/", "session=forged; other=1", "session="+id)
+	w := do(h, "GET", "/", cn+"=forged; other=1", cn+"="+id)
 	if w.Body.String() != "2" {
 		t.Fatalf("valid second cookie not used: body %q", w.Body.String())
 	}
-	w = do(h, "GET", "/", "session="+sesh.NewID()+"; session="+id)
+	w = do(h, "GET", "/", cn+"="+sesh.NewID()+"; "+cn+"="+id)
 	if w.Body.String() != "3" {
 		t.Fatalf("unknown first cookie: body %q", w.Body.String())
 	}
 
 	// Two valid sessions: neither is trusted.
-	other := cookieValue(t, do(h, "GET", "/").Header(), "session")
-	w = do(h, "GET", "/", "session="+id+"; session="+other)
+	other := cookieValue(t, do(h, "GET", "/").Header(), cn)
+	w = do(h, "GET", "/", cn+"="+id+"; "+cn+"="+other)
 	if w.Body.String() != "1" {
 		t.Fatalf("two live sessions: body %q, want a fresh session", w.Body.String())
 	}
-	if got := cookieValue(t, w.Header(), "session"); got == id || got == other {
+	if got := cookieValue(t, w.Header(), cn); got == id || got == other {
 		t.Fatal("ambiguous request kept one of the two sessions")
 	}
 	// Names are matched byte for byte.
@@ -219,14 +225,14 @@ func TestExactlyOneSetCookie(t *testing.T) {
 		must(t, s.Set("a", 1))
 		s.Regenerate()
 		s.Regenerate()
-		http.SetCookie(w, &http.Cookie{Name: "session", Value: "stray"})
+		http.SetCookie(w, &http.Cookie{Name: cn, Value: "stray"})
 		http.SetCookie(w, &http.Cookie{Name: "other", Value: "kept"})
 	}))
 	w := do(h, "GET", "/")
-	if n := len(sessionCookies(w.Header(), "session")); n != 1 {
+	if n := len(sessionCookies(w.Header(), cn)); n != 1 {
 		t.Fatalf("%d Set-Cookie lines for the session: %v", n, w.Header().Values("Set-Cookie"))
 	}
-	if cookieValue(t, w.Header(), "session") == "stray" {
+	if cookieValue(t, w.Header(), cn) == "stray" {
 		t.Fatal("the stray cookie won")
 	}
 	if len(sessionCookies(w.Header(), "other")) != 1 {
@@ -253,7 +259,7 @@ func TestCommitBeforeFirstByte(t *testing.T) {
 			resp, err := c.Get(srv.URL)
 			must(t, err)
 			resp.Body.Close()
-			if len(sessionCookies(resp.Header, "session")) != 1 {
+			if len(sessionCookies(resp.Header, cn)) != 1 {
 				t.Fatalf("no session cookie on the wire: %v", resp.Header)
 			}
 		})
@@ -280,7 +286,7 @@ func TestStreamingWithFlushAndDeadlines(t *testing.T) {
 	resp, err := http.Get(srv.URL)
 	must(t, err)
 	defer resp.Body.Close()
-	if len(sessionCookies(resp.Header, "session")) != 1 {
+	if len(sessionCookies(resp.Header, cn)) != 1 {
 		close(chunks)
 		t.Fatalf("headers arrived without the session cookie: %v", resp.Header)
 	}
@@ -342,8 +348,8 @@ func TestBodyWrittenBeforeChange(t *testing.T) {
 		t.Fatalf("an orphan record was stored (%d records)", n)
 	}
 	// Existing session: the change is saved, and the next request sees it.
-	id := cookieValue(t, do(e.m.Handler(http.HandlerFunc(counter)), "GET", "/").Header(), "session")
-	do(late, "GET", "/", "session="+id)
+	id := cookieValue(t, do(e.m.Handler(http.HandlerFunc(counter)), "GET", "/").Header(), cn)
+	do(late, "GET", "/", cn+"="+id)
 	if lateErr != nil {
 		t.Fatalf("Set on an existing session after the body = %v, want nil (saved at the end)", lateErr)
 	}
@@ -351,7 +357,7 @@ func TestBodyWrittenBeforeChange(t *testing.T) {
 		v, _ := sesh.Get[string](sesh.From(r.Context()), "late")
 		io.WriteString(w, v)
 	}))
-	if got := do(reader, "GET", "/", "session="+id).Body.String(); got != "value" {
+	if got := do(reader, "GET", "/", cn+"="+id).Body.String(); got != "value" {
 		t.Fatalf("late change on an existing session: read %q, want saved", got)
 	}
 }
@@ -368,7 +374,7 @@ func TestSeveralManagersOneRequest(t *testing.T) {
 		io.WriteString(w, "ok")
 	})))
 	w := do(h, "GET", "/")
-	ida := cookieValue(t, w.Header(), "session")
+	ida := cookieValue(t, w.Header(), cn)
 	idb := cookieValue(t, w.Header(), "prefs")
 	if ida == idb {
 		t.Fatal("both managers issued the same ID")

@@ -53,11 +53,11 @@ func TestPolicyTable(t *testing.T) {
 			e := newEnv(t, tc.cfg)
 			var cookies []string
 			if tc.existing {
-				cookies = append(cookies, "session="+cookieValue(t, do(e.m.Handler(http.HandlerFunc(counter)), "GET", "/").Header(), "session"))
+				cookies = append(cookies, cn+"="+cookieValue(t, do(e.m.Handler(http.HandlerFunc(counter)), "GET", "/").Header(), cn))
 			}
 			e.spy.reset()
 			w := do(e.m.Handler(tc.handler), "GET", "/", cookies...)
-			lines := sessionCookies(w.Header(), "session")
+			lines := sessionCookies(w.Header(), cn)
 			if got := len(lines) == 1; got != tc.want.cookie {
 				t.Fatalf("cookie sent = %v, want %v (%q)", got, tc.want.cookie, lines)
 			}
@@ -91,7 +91,7 @@ func TestSecureAuto(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, func(c *sesh.Config) { c.TrustProxy = tc.trust })
+			e := newEnv(t, func(c *sesh.Config) { c.TrustProxy = tc.trust; c.Cookie.Secure = sesh.SecureAuto })
 			r := httptest.NewRequest("GET", "/", nil)
 			if tc.tls {
 				r.TLS = &tls.ConnectionState{}
@@ -113,7 +113,7 @@ func TestStoreFailureOnLoad(t *testing.T) {
 	for _, lazy := range []bool{false, true} {
 		t.Run(map[bool]string{false: "eager", true: "lazy"}[lazy], func(t *testing.T) {
 			e := newEnv(t, func(c *sesh.Config) { c.LazyLoad = lazy })
-			id := cookieValue(t, do(routes(e.m), "GET", "/login").Header(), "session")
+			id := cookieValue(t, do(routes(e.m), "GET", "/login").Header(), cn)
 			e.spy.failGet.Store(true)
 			ran := false
 			h := e.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -132,7 +132,7 @@ func TestStoreFailureOnLoad(t *testing.T) {
 				w.Header().Set("Location", "/secret")
 				io.WriteString(w, "secret page")
 			}))
-			w := do(h, "GET", "/", "session="+id)
+			w := do(h, "GET", "/", cn+"="+id)
 			if w.Code != 500 || strings.Contains(w.Body.String(), "secret") || w.Header().Get("Location") != "" {
 				t.Fatalf("code %d body %q", w.Code, w.Body.String())
 			}
@@ -143,7 +143,7 @@ func TestStoreFailureOnLoad(t *testing.T) {
 				t.Fatal("Set-Cookie on a failed load: the client's cookie must be left alone")
 			}
 			e.spy.failGet.Store(false)
-			if got := do(routes(e.m), "GET", "/me", "session="+id).Body.String(); got != "alice" {
+			if got := do(routes(e.m), "GET", "/me", cn+"="+id).Body.String(); got != "alice" {
 				t.Fatalf("session lost after the outage: %q", got)
 			}
 		})
@@ -194,11 +194,11 @@ func TestStoreFailureOnSave(t *testing.T) {
 
 func TestStoreCallsUseRequestContext(t *testing.T) {
 	e := newEnv(t, nil)
-	id := cookieValue(t, do(routes(e.m), "GET", "/count").Header(), "session")
+	id := cookieValue(t, do(routes(e.m), "GET", "/count").Header(), cn)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
-	r.Header.Set("Cookie", "session="+id)
+	r.Header.Set("Cookie", cn+"="+id)
 	w := httptest.NewRecorder()
 	e.m.Handler(http.HandlerFunc(counter)).ServeHTTP(w, r)
 	if w.Code != 500 {
@@ -214,12 +214,12 @@ func TestConfigValidation(t *testing.T) {
 		"name with semicolon":    {Store: store, Cookie: sesh.CookieConfig{Name: "a;b"}},
 		"path with CRLF":         {Store: store, Cookie: sesh.CookieConfig{Path: "/\r\nX: y"}},
 		"domain with semicolon":  {Store: store, Cookie: sesh.CookieConfig{Domain: "a.com;x"}},
-		"SameSite=None insecure": {Store: store, Cookie: sesh.CookieConfig{SameSite: http.SameSiteNoneMode}},
+		"SameSite=None insecure": {Store: store, Cookie: sesh.CookieConfig{SameSite: http.SameSiteNoneMode, Secure: sesh.SecureAuto}},
 		"SameSite=None auto":     {Store: store, Cookie: sesh.CookieConfig{SameSite: http.SameSiteNoneMode, Secure: sesh.SecureAuto}},
 		"Partitioned insecure":   {Store: store, Cookie: sesh.CookieConfig{Partitioned: true, Secure: sesh.SecureNever}},
 		"__Host- with Domain":    {Store: store, Cookie: sesh.CookieConfig{Name: "__Host-s", Domain: "a.com", Secure: sesh.SecureAlways}},
 		"__host- with Path":      {Store: store, Cookie: sesh.CookieConfig{Name: "__host-s", Path: "/app", Secure: sesh.SecureAlways}},
-		"__HOST- auto secure":    {Store: store, Cookie: sesh.CookieConfig{Name: "__HOST-s"}},
+		"__HOST- auto secure":    {Store: store, Cookie: sesh.CookieConfig{Name: "__HOST-s", Secure: sesh.SecureAuto}},
 		"__Secure- never secure": {Store: store, Cookie: sesh.CookieConfig{Name: "__Secure-s", Secure: sesh.SecureNever}},
 		"both timeouts off":      {Store: store, IdleTimeout: sesh.NoTimeout, AbsoluteTimeout: sesh.NoTimeout},
 		"negative timeout":       {Store: store, IdleTimeout: -5 * time.Second},
@@ -261,13 +261,13 @@ func TestConfigValidation(t *testing.T) {
 func TestCorruptRecordStartsNewSession(t *testing.T) {
 	e := newEnv(t, nil)
 	h := routes(e.m)
-	id := cookieValue(t, do(h, "GET", "/login").Header(), "session")
+	id := cookieValue(t, do(h, "GET", "/login").Header(), cn)
 	e.spy.corruptGet.Store(true)
-	w := do(h, "GET", "/count", "session="+id)
+	w := do(h, "GET", "/count", cn+"="+id)
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d for a corrupt record, want 200", w.Code)
 	}
-	fresh := cookieValue(t, w.Header(), "session")
+	fresh := cookieValue(t, w.Header(), cn)
 	if fresh == "" || fresh == id {
 		t.Fatalf("no new session for a corrupt record: cookie %q", fresh)
 	}

@@ -88,6 +88,7 @@ func (m *Manager) loadSealed(ctx context.Context, s *Session, lines []string) er
 		}
 		found = true
 		s.id, s.expires, s.data, s.status, s.reseal = d.ID, exp, d, StatusUnmodified, ki > 0
+		s.loadedLive = true
 		s.expireDue = false
 	}
 	return nil

@@ -138,7 +138,7 @@ func TestSealedTamperingGivesEmptySession(t *testing.T) {
 	e := newSealed(t, []cookie.Key{key1}, nil)
 	v := sealedValue(t, e)
 	h := e.m.Handler(http.HandlerFunc(whoami))
-	if got := do(h, "GET", "/", "session="+v).Body.String(); got != "alice" {
+	if got := do(h, "GET", "/", cn+"="+v).Body.String(); got != "alice" {
 		t.Fatalf("valid cookie reads %q", got)
 	}
 	b64 := v[strings.LastIndexByte(v, '.')+1:]
@@ -164,7 +164,7 @@ func TestSealedTamperingGivesEmptySession(t *testing.T) {
 	)
 	e.codec.decodes.Store(0)
 	for i, bad := range variants {
-		w := do(h, "GET", "/", "session="+bad)
+		w := do(h, "GET", "/", cn+"="+bad)
 		if w.Code != 200 || w.Body.String() != "" {
 			t.Fatalf("variant %d: code %d body %q", i, w.Code, w.Body.String())
 		}
@@ -202,20 +202,20 @@ func TestSealedKeyRotation(t *testing.T) {
 	v := sealedValue(t, old)
 	rotated := newSealed(t, []cookie.Key{key2, key1}, nil)
 	h := rotated.m.Handler(http.HandlerFunc(whoami))
-	w := do(h, "GET", "/", "session="+v)
+	w := do(h, "GET", "/", cn+"="+v)
 	if w.Body.String() != "alice" {
 		t.Fatalf("old-key cookie under rotation reads %q", w.Body.String())
 	}
-	nv := cookieValue(t, w.Header(), "session")
+	nv := cookieValue(t, w.Header(), cn)
 	if !strings.HasPrefix(nv, "v1.k2.") {
 		t.Fatalf("not re-sealed with the current key: %.10s…", nv)
 	}
-	if got := do(h, "GET", "/", "session="+nv).Body.String(); got != "alice" {
+	if got := do(h, "GET", "/", cn+"="+nv).Body.String(); got != "alice" {
 		t.Fatalf("re-sealed cookie reads %q", got)
 	}
 	// Once k1 is removed, its cookies are refused.
 	removed := newSealed(t, []cookie.Key{key2}, nil)
-	if got := do(removed.m.Handler(http.HandlerFunc(whoami)), "GET", "/", "session="+v).Body.String(); got != "" {
+	if got := do(removed.m.Handler(http.HandlerFunc(whoami)), "GET", "/", cn+"="+v).Body.String(); got != "" {
 		t.Fatalf("cookie under a removed key reads %q", got)
 	}
 }
@@ -226,26 +226,26 @@ func TestSealedDeadlines(t *testing.T) {
 		c.AbsoluteTimeout = 2 * time.Hour
 	})
 	h := routes(e.m)
-	c := cookieValue(t, do(h, "GET", "/login").Header(), "session")
+	c := cookieValue(t, do(h, "GET", "/login").Header(), cn)
 	// Idle: the browser still sends the cookie, but the seal says it is over.
 	e.clock.Advance(31 * time.Minute)
-	if got := do(h, "GET", "/me", "session="+c).Body.String(); got != "" {
+	if got := do(h, "GET", "/me", cn+"="+c).Body.String(); got != "" {
 		t.Fatalf("idle-expired sealed cookie reads %q", got)
 	}
 	// Active every 20 minutes: the seal is renewed, until the absolute deadline.
-	c = cookieValue(t, do(h, "GET", "/login").Header(), "session")
+	c = cookieValue(t, do(h, "GET", "/login").Header(), cn)
 	for range 5 {
 		e.clock.Advance(20 * time.Minute)
-		w := do(h, "GET", "/me", "session="+c)
+		w := do(h, "GET", "/me", cn+"="+c)
 		if w.Body.String() != "alice" {
 			t.Fatalf("active session lost: %q", w.Body.String())
 		}
-		if lines := sessionCookies(w.Header(), "session"); len(lines) == 1 {
-			c = cookieValue(t, w.Header(), "session")
+		if lines := sessionCookies(w.Header(), cn); len(lines) == 1 {
+			c = cookieValue(t, w.Header(), cn)
 		}
 	}
 	e.clock.Advance(25 * time.Minute) // 125 minutes after sign-in
-	if got := do(h, "GET", "/me", "session="+c).Body.String(); got != "" {
+	if got := do(h, "GET", "/me", cn+"="+c).Body.String(); got != "" {
 		t.Fatalf("past the absolute deadline: %q", got)
 	}
 }
@@ -253,17 +253,17 @@ func TestSealedDeadlines(t *testing.T) {
 func TestSealedLifecycle(t *testing.T) {
 	e := newSealed(t, []cookie.Key{key1}, nil)
 	h := routes(e.m)
-	anon := cookieValue(t, do(h, "GET", "/count").Header(), "session")
-	w := do(h, "GET", "/login", "session="+anon)
-	in := cookieValue(t, w.Header(), "session")
+	anon := cookieValue(t, do(h, "GET", "/count").Header(), cn)
+	w := do(h, "GET", "/login", cn+"="+anon)
+	in := cookieValue(t, w.Header(), cn)
 	if in == anon {
 		t.Fatal("sign-in did not change the cookie")
 	}
-	if got := do(h, "GET", "/count", "session="+in).Body.String(); got != "2" {
+	if got := do(h, "GET", "/count", cn+"="+in).Body.String(); got != "2" {
 		t.Fatalf("data lost across Regenerate: %q", got)
 	}
-	w = do(h, "GET", "/logout", "session="+in)
-	lines := sessionCookies(w.Header(), "session")
+	w = do(h, "GET", "/logout", cn+"="+in)
+	lines := sessionCookies(w.Header(), cn)
 	if len(lines) != 1 || !strings.Contains(lines[0], "Max-Age=0") {
 		t.Fatalf("logout cookie %q", lines)
 	}
@@ -279,14 +279,14 @@ func TestSealedLifecycle(t *testing.T) {
 			fmt.Fprintf(w, "%s|%v", m, s.Has("otp"))
 		}
 	}))
-	c := cookieValue(t, do(fh, "GET", "/set").Header(), "session")
-	w = do(fh, "GET", "/get", "session="+c)
+	c := cookieValue(t, do(fh, "GET", "/set").Header(), cn)
+	w = do(fh, "GET", "/get", cn+"="+c)
 	if w.Body.String() != "hi|true" {
 		t.Fatalf("first read %q", w.Body.String())
 	}
-	c = cookieValue(t, w.Header(), "session")
+	c = cookieValue(t, w.Header(), cn)
 	e.clock.Advance(2 * time.Minute)
-	if got := do(fh, "GET", "/get", "session="+c).Body.String(); got != "|false" {
+	if got := do(fh, "GET", "/get", cn+"="+c).Body.String(); got != "|false" {
 		t.Fatalf("second read %q", got)
 	}
 }
@@ -313,24 +313,24 @@ func TestSealedRevocation(t *testing.T) {
 		s.Destroy()
 	})
 	h := e.m.Handler(mux)
-	stolen := cookieValue(t, do(h, "GET", "/login").Header(), "session")
+	stolen := cookieValue(t, do(h, "GET", "/login").Header(), cn)
 	e.clock.Advance(time.Second)
-	do(h, "GET", "/logout", "session="+stolen)
+	do(h, "GET", "/logout", cn+"="+stolen)
 	e.clock.Advance(time.Second)
-	if got := do(h, "GET", "/me", "session="+stolen).Body.String(); got != "" {
+	if got := do(h, "GET", "/me", cn+"="+stolen).Body.String(); got != "" {
 		t.Fatalf("replayed cookie after logout reads %q", got)
 	}
 	// Signing in again works.
-	fresh := cookieValue(t, do(h, "GET", "/login").Header(), "session")
-	if got := do(h, "GET", "/me", "session="+fresh).Body.String(); got != "alice" {
+	fresh := cookieValue(t, do(h, "GET", "/login").Header(), cn)
+	if got := do(h, "GET", "/me", cn+"="+fresh).Body.String(); got != "alice" {
 		t.Fatalf("new sign-in reads %q", got)
 	}
 	// Without the hook, the replay would have worked: the docs say so.
 	plain := newSealed(t, []cookie.Key{key1}, nil)
 	ph := routes(plain.m)
-	c := cookieValue(t, do(ph, "GET", "/login").Header(), "session")
-	do(ph, "GET", "/logout", "session="+c)
-	if got := do(ph, "GET", "/me", "session="+c).Body.String(); got != "alice" {
+	c := cookieValue(t, do(ph, "GET", "/login").Header(), cn)
+	do(ph, "GET", "/logout", cn+"="+c)
+	if got := do(ph, "GET", "/me", cn+"="+c).Body.String(); got != "alice" {
 		t.Fatalf("control: %q", got)
 	}
 	// A failing hook fails closed.
@@ -338,7 +338,7 @@ func TestSealedRevocation(t *testing.T) {
 		c.Revoked = func(context.Context, sesh.Meta) (bool, error) { return false, errors.New("db down") }
 	})
 	c = sealedValue(t, failing)
-	if w := do(failing.m.Handler(http.HandlerFunc(whoami)), "GET", "/", "session="+c); w.Code != 500 {
+	if w := do(failing.m.Handler(http.HandlerFunc(whoami)), "GET", "/", cn+"="+c); w.Code != 500 {
 		t.Fatalf("failing revocation hook: code %d", w.Code)
 	}
 }
@@ -355,8 +355,8 @@ func setCookieFor(t *testing.T, m *sesh.Manager, n int) (string, error) {
 }
 
 func TestSealedSizeLimit(t *testing.T) {
-	short := newSealed(t, []cookie.Key{key1}, func(c *sesh.Config) { c.Cookie.Path = "/" })
-	long := newSealed(t, []cookie.Key{key1}, func(c *sesh.Config) { c.Cookie.Path = "/a" })
+	short := newSealed(t, []cookie.Key{key1}, func(c *sesh.Config) { c.Cookie.Path = "/"; c.Cookie.Name = "s" })
+	long := newSealed(t, []cookie.Key{key1}, func(c *sesh.Config) { c.Cookie.Path = "/a"; c.Cookie.Name = "s" })
 	// Find a payload whose line is exactly 4096 bytes with Path=/; the same
 	// payload with Path=/a is one byte longer.
 	found := false
@@ -386,7 +386,7 @@ func TestSealedSizeLimit(t *testing.T) {
 		must(t, sesh.From(r.Context()).Set("blob", strings.Repeat("y", 5000)))
 		io.WriteString(w, "ok")
 	}))
-	w := do(h, "GET", "/", "session="+v)
+	w := do(h, "GET", "/", "s="+v)
 	if w.Code != 500 || len(w.Header().Values("Set-Cookie")) != 0 {
 		t.Fatalf("oversized commit: code %d cookies %v", w.Code, w.Header().Values("Set-Cookie"))
 	}
@@ -425,18 +425,18 @@ func TestSealedChunking(t *testing.T) {
 	body := func(r *http.Response) string { b, _ := io.ReadAll(r.Body); return string(b) }
 
 	send("/?n=7000")
-	if len(jar) != 3 || jar["session.0"] == "" || jar["session.2"] == "" || jar["session"] != "" {
+	if len(jar) != 3 || jar[cn+".0"] == "" || jar[cn+".2"] == "" || jar[cn] != "" {
 		t.Fatalf("7000 bytes → cookies %v", keys(jar))
 	}
 	if got := body(send("/")); got != "7000" {
 		t.Fatalf("chunked session reads %s", got)
 	}
 	send("/?n=4000") // shrinks to two chunks: session.2 expired
-	if len(jar) != 2 || jar["session.2"] != "" {
+	if len(jar) != 2 || jar[cn+".2"] != "" {
 		t.Fatalf("after shrinking: %v", keys(jar))
 	}
 	send("/?n=10") // fits one cookie: all chunks expired
-	if len(jar) != 1 || jar["session"] == "" {
+	if len(jar) != 1 || jar[cn] == "" {
 		t.Fatalf("after shrinking to one cookie: %v", keys(jar))
 	}
 	if got := body(send("/")); got != "10" {
@@ -447,7 +447,7 @@ func TestSealedChunking(t *testing.T) {
 	}
 	// A missing middle chunk: no session.
 	send("/?n=7000")
-	delete(jar, "session.1")
+	delete(jar, cn+".1")
 	if got := body(send("/")); got != "0" {
 		t.Fatalf("incomplete chunks read %s", got)
 	}
@@ -493,7 +493,7 @@ func TestTypedNilSealerIsNoSealer(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Set("k", 1)
-	if c, err := m.Commit(context.Background(), s); err != nil || !strings.HasPrefix(c, "session=") {
+	if c, err := m.Commit(context.Background(), s); err != nil || !strings.HasPrefix(c, cn+"=") {
 		t.Fatalf("commit: %q, %v", c, err)
 	}
 	if _, err := sesh.New(sesh.Config{Sealer: nilSealer}); !errors.Is(err, sesh.ErrConfig) {

@@ -92,23 +92,25 @@ type Session struct {
 	cleared bool  // Clear was called: replay starts from empty
 	meta    bool  // metadata changed
 
-	regen     bool   // a new ID is minted at commit
-	regenFrom string // store key the regenerated session moves from (Swapper stores)
-	regenVer  int64  // its version when loaded
-	moved     bool   // the cookie named a session that Regenerate moved away
-	started   bool   // the middleware committed: the response has started
-	lockable  bool   // the middleware serves it: Config.Serialize applies
-	locked    bool   // this request holds the session's lock
-	lockKey   string
-	lockVer   int64
-	dead      []string // store keys to delete at commit
-	touch     bool     // refresh the expiry at commit even if not due
-	fromReq   bool     // a session cookie came with the request
-	secure    bool     // Secure attribute for this request
-	cookieDue bool     // a Set-Cookie is owed even if nothing else changes
-	expireDue bool     // the client's cookie must be expired
-	accessed  bool     // the handler used the session (Vary: Cookie)
-	agent     string   // User-Agent of the request, kept at creation
+	regen      bool   // a new ID is minted at commit
+	regenFrom  string // store key the regenerated session moves from (Swapper stores)
+	regenVer   int64  // its version when loaded
+	moved      bool   // the cookie named a session that Regenerate moved away
+	started    bool   // the middleware committed: the response has started
+	lockable   bool   // the middleware serves it: Config.Serialize applies
+	locked     bool   // this request holds the session's lock
+	lockKey    string
+	lockVer    int64
+	dead       []string // store keys to delete at commit
+	touch      bool     // refresh the expiry at commit even if not due
+	fromReq    bool     // a session cookie came with the request
+	secure     bool     // Secure attribute for this request
+	cookieDue  bool     // a Set-Cookie is owed even if nothing else changes
+	expireDue  bool     // the client's cookie must be expired
+	accessed   bool     // the handler used the session (Vary: Cookie)
+	loadedLive bool     // a live session was loaded (Cache-Control)
+	destroyed  bool     // Destroy was called in this request (Clear-Site-Data)
+	agent      string   // User-Agent of the request, kept at creation
 
 	commitExp time.Time // this commit's cookie and record expiry (CommitWith)
 
@@ -716,6 +718,7 @@ func (s *Session) Destroy() error {
 		s.dead = append(s.dead, s.regenFrom)
 		s.regenFrom, s.regenVer = "", 0
 	}
+	s.destroyed = true
 	s.expireDue = s.fromReq || s.id != ""
 	s.status = StatusDestroyed
 	s.id, s.key, s.version = "", "", 0

@@ -18,9 +18,9 @@ import (
 func interleave(t *testing.T, e *env, id string, first, second func(s *sesh.Session)) {
 	t.Helper()
 	ctx := context.Background()
-	a, err := e.m.Load(ctx, "session="+id)
+	a, err := e.m.Load(ctx, cn+"="+id)
 	must(t, err)
-	b, err := e.m.Load(ctx, "session="+id)
+	b, err := e.m.Load(ctx, cn+"="+id)
 	must(t, err)
 	first(a)
 	if _, err := e.m.Commit(ctx, a); err != nil {
@@ -50,7 +50,7 @@ func newSessionWith(t *testing.T, e *env, vals map[string]any) string {
 
 func read[T any](t *testing.T, e *env, id, key string) (T, bool) {
 	t.Helper()
-	s, err := e.m.Load(context.Background(), "session="+id)
+	s, err := e.m.Load(context.Background(), cn+"="+id)
 	must(t, err)
 	return sesh.Get[T](s, key)
 }
@@ -157,7 +157,7 @@ func TestUpdateKeepsDeadline(t *testing.T) {
 	must(t, err)
 	r, _ := http.ParseSetCookie(c)
 	e.clock.Advance(30 * time.Second)
-	s, _ = e.m.Load(context.Background(), "session="+r.Value)
+	s, _ = e.m.Load(context.Background(), cn+"="+r.Value)
 	if v, err := sesh.Update(s, "n", inc); err != nil || v != 2 {
 		t.Fatalf("Update = %d, %v", v, err)
 	}
@@ -172,7 +172,7 @@ func TestUpdateKeepsDeadline(t *testing.T) {
 func TestUpdateErrors(t *testing.T) {
 	e := newEnv(t, nil)
 	id := newSessionWith(t, e, map[string]any{"n": "text"})
-	s, _ := e.m.Load(context.Background(), "session="+id)
+	s, _ := e.m.Load(context.Background(), cn+"="+id)
 	_, err := sesh.Update(s, "n", inc)
 	var te *sesh.ValueTypeError
 	if !errors.As(err, &te) || !errors.Is(err, sesh.ErrWrongType) || te.Key != "n" || te.JSON != "string" {
@@ -194,8 +194,8 @@ func TestUpdateErrors(t *testing.T) {
 	// An error from fn when it runs again at commit fails the commit, and
 	// nothing is written.
 	id2 := newSessionWith(t, e, map[string]any{"n": 1})
-	a, _ := e.m.Load(context.Background(), "session="+id2)
-	b, _ := e.m.Load(context.Background(), "session="+id2)
+	a, _ := e.m.Load(context.Background(), cn+"="+id2)
+	b, _ := e.m.Load(context.Background(), cn+"="+id2)
 	a.Set("n", "not a number any more")
 	_, err = e.m.Commit(context.Background(), a)
 	must(t, err)
@@ -225,20 +225,20 @@ func TestConflictAfterReplayBudgetIs503(t *testing.T) {
 		sesh.Update(sesh.From(r.Context()), "n", inc)
 		io.WriteString(w, "ok")
 	}))
-	id := cookieValue(t, do(h, "GET", "/").Header(), "session")
+	id := cookieValue(t, do(h, "GET", "/").Header(), cn)
 	e.spy.conflictSwap.Store(true)
-	w := do(h, "GET", "/", "session="+id)
+	w := do(h, "GET", "/", cn+"="+id)
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
 		t.Fatalf("exhausted replays: %d, Retry-After %q; want 503 with Retry-After", w.Code, w.Header().Get("Retry-After"))
 	}
-	if len(sessionCookies(w.Header(), "session")) != 0 {
+	if len(sessionCookies(w.Header(), cn)) != 0 {
 		t.Fatal("a conflict touched the cookie")
 	}
 	if !containsLine(e.logs.String(), "level=WARN", "saving the session failed") {
 		t.Fatalf("conflict not logged at Warn:\n%s", e.logs.String())
 	}
 	// The explicit API returns the typed error.
-	s, _ := e.m.Load(context.Background(), "session="+id)
+	s, _ := e.m.Load(context.Background(), cn+"="+id)
 	sesh.Update(s, "n", inc)
 	_, err := e.m.Commit(context.Background(), s)
 	var ce *sesh.ConflictError
@@ -256,7 +256,7 @@ func TestLostTouchIsNotAnError(t *testing.T) {
 	id := newSessionWith(t, e, map[string]any{"n": 7})
 	e.clock.Advance(time.Minute)
 	e.spy.conflictTouch.Store(true)
-	w := do(h, "GET", "/", "session="+id)
+	w := do(h, "GET", "/", cn+"="+id)
 	if w.Code != http.StatusOK || w.Body.String() != "7" || e.spy.touches.Load() == 0 {
 		t.Fatalf("read whose touch lost a race: %d %q (touches %d)", w.Code, w.Body.String(), e.spy.touches.Load())
 	}

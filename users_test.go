@@ -20,14 +20,14 @@ func TestUserSessions(t *testing.T) {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
 		e.clock.Advance(time.Minute)
-		return cookieValue(t, w.Header(), "session")
+		return cookieValue(t, w.Header(), cn)
 	}
 	laptop := loginAs("laptop")
 	phone := loginAs("phone")
 	tablet := loginAs("tablet")
-	other := cookieValue(t, do(h, "GET", "/count").Header(), "session") // anonymous
+	other := cookieValue(t, do(h, "GET", "/count").Header(), cn) // anonymous
 
-	cur, err := e.m.Load(ctx, "session="+phone)
+	cur, err := e.m.Load(ctx, cn+"="+phone)
 	must(t, err)
 	list, err := e.m.UserSessions(ctx, "alice", cur)
 	must(t, err)
@@ -57,7 +57,7 @@ func TestUserSessions(t *testing.T) {
 		t.Fatalf("EndSession for the wrong user: %v", err)
 	}
 	must(t, e.m.EndSession(ctx, "alice", tabletHandle))
-	if got := do(h, "GET", "/me", "session="+tablet).Body.String(); got != "" {
+	if got := do(h, "GET", "/me", cn+"="+tablet).Body.String(); got != "" {
 		t.Fatalf("ended session still signed in as %q", got)
 	}
 	// End all but the current one.
@@ -66,18 +66,18 @@ func TestUserSessions(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("ended %d, want 1", n)
 	}
-	if do(h, "GET", "/me", "session="+laptop).Body.String() != "" {
+	if do(h, "GET", "/me", cn+"="+laptop).Body.String() != "" {
 		t.Fatal("laptop still signed in")
 	}
-	if do(h, "GET", "/me", "session="+phone).Body.String() != "alice" {
+	if do(h, "GET", "/me", cn+"="+phone).Body.String() != "alice" {
 		t.Fatal("the current session was ended")
 	}
-	if do(h, "GET", "/count", "session="+other).Body.String() != "2" {
+	if do(h, "GET", "/count", cn+"="+other).Body.String() != "2" {
 		t.Fatal("another user's session was touched")
 	}
 	n, err = e.m.EndUserSessions(ctx, "alice", nil)
 	must(t, err)
-	if n != 1 || do(h, "GET", "/me", "session="+phone).Body.String() != "" {
+	if n != 1 || do(h, "GET", "/me", cn+"="+phone).Body.String() != "" {
 		t.Fatalf("end all: n=%d", n)
 	}
 

@@ -61,7 +61,7 @@ func call(ctx context.Context, c *http.Client, url, cookie string) (int, string,
 	b, err := io.ReadAll(resp.Body)
 	var set []string
 	for _, l := range resp.Header.Values("Set-Cookie") {
-		if strings.HasPrefix(l, "session=") {
+		if strings.HasPrefix(l, cookieName+"=") {
 			set = append(set, l)
 		}
 	}
@@ -99,11 +99,14 @@ func (w tlogWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// cookieOf returns "session=<value>" from a Set-Cookie line, and whether
+// cookieName is the session cookie's default name, which the scenarios use.
+const cookieName = sesh.DefaultHostCookieName
+
+// cookieOf returns "<name>=<value>" from a Set-Cookie line, and whether
 // the line sets a live cookie (not an expiry).
 func cookieOf(line string) (string, bool) {
 	v, _, _ := strings.Cut(line, ";")
-	val := strings.TrimPrefix(v, "session=")
+	val := strings.TrimPrefix(v, cookieName+"=")
 	expired := val == "" || strings.Contains(line, "Max-Age=0") || strings.Contains(line, "1970")
 	return v, !expired
 }

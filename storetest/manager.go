@@ -205,8 +205,8 @@ func serve(h http.Handler, target, cookie string) *httptest.ResponseRecorder {
 func sessionCookie(t *testing.T, w *httptest.ResponseRecorder) string {
 	t.Helper()
 	for _, c := range w.Result().Cookies() {
-		if c.Name == "session" && c.Value != "" {
-			return "session=" + c.Value
+		if c.Name == cookieName && c.Value != "" {
+			return cookieName + "=" + c.Value
 		}
 	}
 	t.Fatalf("no session cookie in %v (status %d: %s)", w.Header(), w.Code, w.Body.String())

@@ -13,13 +13,16 @@ import (
 	"testing"
 )
 
-// Run drives h like a browser and fails t on any deviation.
+// Run drives h like a browser and fails t on any deviation. It serves h
+// over TLS: the session cookie is Secure by default, and Go's cookie jar
+// (unlike browsers on localhost) sends Secure cookies over https only.
 func Run(t *testing.T, h http.Handler) {
 	t.Helper()
-	srv := httptest.NewServer(h)
+	srv := httptest.NewTLSServer(h)
 	defer srv.Close()
 	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
+	c := srv.Client()
+	c.Jar = jar
 	u, _ := url.Parse(srv.URL)
 	get := func(method, path string, form url.Values) string {
 		t.Helper()
@@ -44,7 +47,7 @@ func Run(t *testing.T, h http.Handler) {
 	}
 	sessionID := func() string {
 		for _, k := range jar.Cookies(u) {
-			if k.Name == "session" {
+			if k.Name == "__Host-session" {
 				return k.Value
 			}
 		}
