@@ -20,12 +20,12 @@ const NoLimit = -1
 
 // Defaults applied by New to zero Config fields.
 const (
-	DefaultMaxSize         = 64 << 10
-	DefaultCookieName      = "session"
+	DefaultMaxSize    = 64 << 10
+	DefaultCookieName = "session"
 	// DefaultHostCookieName is the default name when the cookie is Secure
 	// with Path "/" and no Domain (the defaults): the __Host- prefix makes
 	// browsers refuse it from a subdomain or over plain HTTP elsewhere.
-	DefaultHostCookieName = "__Host-session"
+	DefaultHostCookieName  = "__Host-session"
 	DefaultIdleTimeout     = 30 * time.Minute
 	DefaultAbsoluteTimeout = 12 * time.Hour
 )
