@@ -31,7 +31,8 @@ type Data struct {
 	// kept for listing a user's sessions.
 	UserAgent string
 	// Persist, when > 0, makes the session cookie persistent for that long
-	// ("remember me"); 0 follows the Manager's cookie configuration.
+	// ("remember me"); BrowserSession (< 0) makes it a browser-session
+	// cookie; 0 follows the Manager's cookie configuration.
 	Persist time.Duration
 }
 
@@ -89,7 +90,7 @@ func (JSONCodec) Encode(dst []byte, d *Data) ([]byte, error) {
 		dst = append(dst, `"a":`...)
 		dst = appendJSONString(dst, d.UserAgent)
 	}
-	if d.Persist > 0 {
+	if d.Persist != 0 {
 		sep()
 		dst = append(dst, `"p":`...)
 		dst = strconv.AppendInt(dst, d.Persist.Milliseconds(), 10)

@@ -30,6 +30,11 @@ const (
 	DefaultAbsoluteTimeout = 12 * time.Hour
 )
 
+// SameSiteAuto, as CookieConfig.SameSite, is express-session's
+// sameSite: 'auto': SameSite=None (with Secure) on secure requests, Lax on
+// the others.
+const SameSiteAuto http.SameSite = -1
+
 // SecureMode decides the Secure attribute of the session cookie.
 type SecureMode uint8
 
@@ -128,7 +133,9 @@ type CookieConfig struct {
 	// DisableHTTPOnly lets scripts read the cookie. Not recommended.
 	DisableHTTPOnly bool
 	// SameSite defaults to Lax (http.SameSiteDefaultMode also means Lax: the
-	// attribute is always written explicitly).
+	// attribute is always written explicitly). SameSiteAuto is express's
+	// 'auto': None on requests sesh sees as secure (TLS, or a trusted proxy
+	// saying https), Lax otherwise.
 	SameSite http.SameSite
 	// Partitioned sets the CHIPS attribute (requires SecureAlways).
 	Partitioned bool
@@ -204,6 +211,11 @@ type Config struct {
 	// With a store that implements Creator, the store mints the IDs and the
 	// defaults become: StoreKey the identity, ValidID ValidateKey.
 	GenID func() string
+	// GenIDRequest, when set, mints session IDs from the request, as
+	// express's genid(req) (a prefix per tenant, say). Like GenID it needs a
+	// ValidID that accepts what it mints; an ID that ValidID rejects fails
+	// the commit. The explicit API's Load (no request) uses GenID.
+	GenIDRequest func(r *http.Request) string
 	// CookieValue, when set, turns a session ID into the cookie's value and
 	// back, for a peer's cookie format: compat/express signs the ID as
 	// express-session does. ValidID then applies to the decoded ID. Not
@@ -339,7 +351,7 @@ func (c Config) normalize() (Config, error) {
 		return c, configErr("unknown Cookie.Secure mode %d", c.Cookie.Secure)
 	}
 	switch c.Cookie.SameSite {
-	case 0, http.SameSiteDefaultMode, http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode:
+	case 0, http.SameSiteDefaultMode, http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode, SameSiteAuto:
 	default:
 		return c, configErr("unknown Cookie.SameSite %d", c.Cookie.SameSite)
 	}
@@ -417,9 +429,10 @@ func (c Config) normalize() (Config, error) {
 			c.GenID = func() string { return "creator" }
 		}
 	}
-	if c.GenID != nil && c.ValidID == nil {
-		return c, configErr("a custom GenID needs a ValidID that accepts what it mints")
+	if (c.GenID != nil || c.GenIDRequest != nil) && c.ValidID == nil {
+		return c, configErr("a custom GenID or GenIDRequest needs a ValidID that accepts what it mints")
 	}
+	genIDSet := c.GenID != nil
 	if c.GenID == nil {
 		c.GenID = NewID
 	}
@@ -431,12 +444,16 @@ func (c Config) normalize() (Config, error) {
 	}
 	// Check the ID pipeline once, so a broken GenID/ValidID/StoreKey
 	// combination fails here rather than on the first request.
-	id := c.GenID()
-	if !c.ValidID(id) {
-		return c, configErr("ValidID rejects an ID minted by GenID")
-	}
-	if err := ValidateKey(c.StoreKey(id)); err != nil && c.Sealer == nil {
-		return c, configErr("StoreKey yields an invalid store key: %v", err)
+	// (With only GenIDRequest, there is no request to mint one from: the
+	// commit checks each ID instead.)
+	if c.GenIDRequest == nil || genIDSet {
+		id := c.GenID()
+		if !c.ValidID(id) {
+			return c, configErr("ValidID rejects an ID minted by GenID")
+		}
+		if err := ValidateKey(c.StoreKey(id)); err != nil && c.Sealer == nil {
+			return c, configErr("StoreKey yields an invalid store key: %v", err)
+		}
 	}
 	if c.ErrorHandler == nil {
 		c.ErrorHandler = defaultErrorHandler
@@ -522,6 +539,11 @@ func (c *Config) cookieOptions(secure bool) cookie.Options {
 		o.SameSite = cookie.SameSiteStrict
 	case http.SameSiteNoneMode:
 		o.SameSite = cookie.SameSiteNone
+	case SameSiteAuto:
+		o.SameSite = cookie.SameSiteLax
+		if secure {
+			o.SameSite = cookie.SameSiteNone
+		}
 	default:
 		o.SameSite = cookie.SameSiteLax
 	}

@@ -15,6 +15,12 @@ import (
 // the record.
 var ErrResponseStarted = errors.New("sesh: the response has started: the session cookie can no longer be sent (change the session before writing the response)")
 
+// ErrOutsidePath is returned by the Session methods that change or read
+// it, when the middleware serves a request whose path is outside the
+// session cookie's Path (CookieConfig.Path): the browser sends no cookie
+// there, so there is no session, and none is created.
+var ErrOutsidePath = errors.New("sesh: the request's path is outside the session cookie's Path: no session here")
+
 // ErrWrongType is wrapped by the error Lookup returns when the stored value
 // exists but does not decode into the requested type.
 var ErrWrongType = errors.New("sesh: stored value has another type")

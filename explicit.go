@@ -30,6 +30,7 @@ func (m *Manager) Load(ctx context.Context, cookieHeader string) (*Session, erro
 func (m *Manager) LoadRequest(r *http.Request) (*Session, error) {
 	s := m.newSession(m.requestIsSecure(r))
 	s.agent = r.UserAgent()
+	s.req = r
 	if err := m.load(r.Context(), s, r.Header["Cookie"]); err != nil {
 		return nil, err
 	}

@@ -60,7 +60,7 @@ func New(cfg Config) (*Manager, error) {
 	m.swapper, _ = c.Store.(Swapper)
 	m.toucher, _ = c.Store.(Toucher)
 	m.creator, _ = c.Store.(Creator)
-	m.defaultIDs = cfg.GenID == nil && cfg.StoreKey == nil && m.creator == nil
+	m.defaultIDs = cfg.GenID == nil && cfg.GenIDRequest == nil && cfg.StoreKey == nil && m.creator == nil
 	return m, nil
 }
 
@@ -286,6 +286,9 @@ func (s *Session) dirty() bool {
 // save writes s to the store as its status and the policy require, and
 // records in s which cookie the response owes. Caller holds s.mu.
 func (m *Manager) save(ctx context.Context, s *Session) error {
+	if s.outside {
+		return nil
+	}
 	if s.loadErr != nil {
 		return s.loadErr
 	}
@@ -328,10 +331,11 @@ func (m *Manager) save(ctx context.Context, s *Session) error {
 			m.lostToMove(ctx, s)
 			return m.deleteDead(ctx, s)
 		}
-	case s.dirty() || m.cfg.Resave:
+	case s.dirty() || (m.cfg.Resave && !s.wrote):
 	default:
 		return m.touchIfDue(ctx, s, now)
 	}
+	modified := s.dirty()
 
 	if s.data.Created.IsZero() {
 		s.data.Created = now
@@ -357,9 +361,13 @@ func (m *Manager) save(ctx context.Context, s *Session) error {
 		}
 		m.keyEvent(ctx, slog.LevelDebug, msg, s.key)
 	}
-	if isNew || m.cfg.Rolling || m.persist(s) > 0 {
+	// As express-session: a new session gets its cookie; an existing one
+	// only when rolling, or when a persistent cookie's session was truly
+	// modified (a Resave of an unmodified session sends none).
+	if isNew || m.cfg.Rolling || (m.persist(s) > 0 && modified) {
 		s.cookieDue = true
 	}
+	s.wrote = true
 	s.regen = false
 	s.touch = false
 	return m.deleteDead(ctx, s)
@@ -427,11 +435,18 @@ func (m *Manager) write(ctx context.Context, s *Session, now time.Time, isNew bo
 func (m *Manager) insert(ctx context.Context, s *Session, now time.Time) error {
 	for attempt := 0; ; attempt++ {
 		var id, key string
-		if m.defaultIDs {
+		switch {
+		case m.defaultIDs:
 			id, key = newIDAndKey()
-		} else {
+		case m.cfg.GenIDRequest != nil && s.req != nil:
+			id = m.cfg.GenIDRequest(s.req)
+			key = m.cfg.StoreKey(id)
+		default:
 			id = m.cfg.GenID()
 			key = m.cfg.StoreKey(id)
+		}
+		if !m.cfg.ValidID(id) {
+			return fmt.Errorf("sesh: save session: GenID minted an ID that ValidID rejects")
 		}
 		rec, err := m.encode(s, now)
 		if err != nil {
@@ -838,8 +853,11 @@ func (m *Manager) touchIfDue(ctx context.Context, s *Session, now time.Time) err
 
 // persist returns the cookie lifetime for s: its own, else the configured.
 func (m *Manager) persist(s *Session) time.Duration {
-	if s.data.Persist > 0 {
+	switch {
+	case s.data.Persist > 0:
 		return s.data.Persist
+	case s.data.Persist < 0: // BrowserSession
+		return 0
 	}
 	return m.cfg.Cookie.MaxAge
 }

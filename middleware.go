@@ -69,8 +69,13 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		if s.lockable {
 			defer m.unlock(ctx, s)
 		}
+		s.req = r
 		lines := r.Header["Cookie"]
-		if m.cfg.LazyLoad && len(lines) > 0 {
+		if !cookiePathMatch(r.URL.Path, m.cfg.Cookie.Path) {
+			// The browser sends no cookie here, so there is no session, and
+			// none is created (as express-session).
+			s.outside, s.loadErr = true, ErrOutsidePath
+		} else if m.cfg.LazyLoad && len(lines) > 0 {
 			s.lazy = func() error { return m.load(ctx, s, lines) }
 		} else if err := m.load(ctx, s, lines); err != nil {
 			m.failed(ctx, "loading the session failed", err)
@@ -85,6 +90,18 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		next.ServeHTTP(sw, r)
 		sw.finish()
 	})
+}
+
+// cookiePathMatch is RFC 6265 §5.1.4 path-match: whether a cookie with
+// Path cookiePath is sent for a request to reqPath.
+func cookiePathMatch(reqPath, cookiePath string) bool {
+	if cookiePath == "/" || reqPath == cookiePath {
+		return true
+	}
+	if !strings.HasPrefix(reqPath, cookiePath) {
+		return false
+	}
+	return strings.HasSuffix(cookiePath, "/") || reqPath[len(cookiePath)] == '/'
 }
 
 // failed logs, once, an error that the ErrorHandler is about to answer,

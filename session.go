@@ -1,11 +1,13 @@
 package sesh
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"reflect"
 	"slices"
 	"strconv"
@@ -110,7 +112,10 @@ type Session struct {
 	accessed   bool     // the handler used the session (Vary: Cookie)
 	loadedLive bool     // a live session was loaded (Cache-Control)
 	destroyed  bool     // Destroy was called in this request (Clear-Site-Data)
-	agent      string   // User-Agent of the request, kept at creation
+	wrote      bool     // the session was written in this request (Resave writes once)
+	outside    bool     // the request path is outside the cookie's Path: no session
+	req        *http.Request
+	agent      string // User-Agent of the request, kept at creation
 
 	commitExp time.Time // this commit's cookie and record expiry (CommitWith)
 
@@ -194,7 +199,16 @@ func (s *Session) cannotReachCookie() bool {
 	return s.started && (s.status == StatusNew || s.status == StatusDestroyed || s.regen)
 }
 
-func (s *Session) put(k string, raw json.RawMessage, deadline time.Time) {
+// put sets k to raw with the per-value deadline (zero: none). Setting a
+// value to exactly what it holds, with the same deadline, changes nothing
+// (as express-session, which compares a hash of the session): no write, no
+// cookie. It reports whether anything changed.
+func (s *Session) put(k string, raw json.RawMessage, deadline time.Time) bool {
+	if s.status == StatusUnmodified || s.status == StatusModified {
+		if old, ok := s.data.Values[k]; ok && bytes.Equal(old, raw) && s.data.Deadlines[k].Equal(deadline) {
+			return false
+		}
+	}
 	s.modified()
 	if s.data.Values == nil {
 		s.data.Values = make(map[string]json.RawMessage)
@@ -209,6 +223,7 @@ func (s *Session) put(k string, raw json.RawMessage, deadline time.Time) {
 		s.data.Deadlines[k] = deadline
 	}
 	s.record(k, op{raw: raw, deadline: deadline})
+	return true
 }
 
 func (s *Session) remove(k string) {
@@ -633,16 +648,25 @@ type signIn struct{ keepID bool }
 // are (otherwise it opens the door to session fixation).
 func KeepID() SignInOption { return func(o *signIn) { o.keepID = true } }
 
+// BrowserSession, passed to Persist, makes one session's cookie a
+// browser-session cookie even when CookieConfig.MaxAge is set (express's
+// req.session.cookie.expires = null).
+const BrowserSession time.Duration = -time.Millisecond
+
 // Persist makes the session cookie persistent for d ("remember me"): the
-// cookie then carries Max-Age/Expires of min(d, the absolute deadline). d <= 0
-// returns to the Manager's configured cookie lifetime.
+// cookie then carries Max-Age/Expires of min(d, the absolute deadline).
+// BrowserSession makes it a browser-session cookie; 0 returns to the
+// Manager's configured cookie lifetime. It only lengthens the cookie: the
+// server-side idle and absolute timeouts still end the session.
 func (s *Session) Persist(d time.Duration) {
 	if s.begin() != nil {
 		s.mu.Unlock()
 		return
 	}
 	defer s.mu.Unlock()
-	d = max(d, 0)
+	if d < 0 {
+		d = BrowserSession
+	}
 	if s.data.Persist == d {
 		return
 	}

@@ -95,8 +95,9 @@ func update[T any](s *Session, key string, ttl time.Duration, keep bool, fn func
 		return raw, err
 	}
 	prev, found := s.findOp(key)
-	s.put(key, raw, deadline)
-	s.recordUpdate(key, prev, found, upd, keep, deadline)
+	if s.put(key, raw, deadline) {
+		s.recordUpdate(key, prev, found, upd, keep, deadline)
+	}
 	return nv, nil
 }
 

@@ -54,7 +54,7 @@ func (c Codec) Encode(dst []byte, d *sesh.Data) ([]byte, error) {
 		ck.SameSite = "lax" // sesh's default
 	}
 	life := d.Persist
-	if life <= 0 {
+	if life == 0 {
 		life = c.Cookie.MaxAge
 	}
 	if life > 0 {

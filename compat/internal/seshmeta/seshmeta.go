@@ -64,7 +64,7 @@ func (m Meta) Apply(d *sesh.Data) {
 	if m.A != "" {
 		d.UserAgent = m.A
 	}
-	if m.P > 0 {
+	if m.P != 0 {
 		d.Persist = time.Duration(m.P) * time.Millisecond
 	}
 	if len(m.T) > 0 {
