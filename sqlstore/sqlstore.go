@@ -30,6 +30,18 @@
 // version = ? (or an insert that leaves an existing row alone), so no
 // transaction is held across a round trip. Versions are random 62-bit
 // numbers: a deleted and re-created key does not reuse one.
+//
+// # Rows the store cannot read
+//
+// A row the store could not have written — a NULL (in a table made
+// without the NOT NULL constraints), a version that is not positive, or,
+// in SQLite, which keeps any type in any column, a value of the wrong type
+// such as text in expires — makes Get return an error wrapping
+// sesh.ErrCorrupt. Range, Len and ByUser skip it (Dialect.Readable is the
+// same test in SQL); Touch returns sesh.ErrNotFound and leaves it alone;
+// Swap does not replace it (version 0: sesh.ErrConflict; another version:
+// sesh.ErrConflict or sesh.ErrNotFound); Delete removes it. No error holds
+// the key.
 package sqlstore
 
 import (
