@@ -39,9 +39,10 @@
 // such as text in expires — makes Get return an error wrapping
 // sesh.ErrCorrupt. Range, Len and ByUser skip it (Dialect.Readable is the
 // same test in SQL); Touch returns sesh.ErrNotFound and leaves it alone;
-// Swap does not replace it (version 0: sesh.ErrConflict; another version:
-// sesh.ErrConflict or sesh.ErrNotFound); Delete removes it. No error holds
-// the key.
+// Swap with version 0 replaces it only once its expires (if it is an
+// integer) has passed, and otherwise returns sesh.ErrConflict, and with
+// another version returns sesh.ErrConflict or sesh.ErrNotFound; Delete
+// removes it. No error holds the key.
 package sqlstore
 
 import (
