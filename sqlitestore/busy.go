@@ -73,10 +73,27 @@ func retryBusy(ctx context.Context, op func() error) error {
 }
 
 // busyConn is sqlstore.Conn over a *sql.DB, retrying statements that find
-// the database locked (retryBusy).
-type busyConn struct{ db *sql.DB }
+// the database locked (retryBusy). SQLite lets one connection write at a
+// time, so the store's own writes (every Exec: the store reads with
+// QueryRow and Query) take turns in Go, first come first served, instead
+// of polling against each other; only writers outside the store (another
+// process, another *sql.DB) are met with retries.
+type busyConn struct {
+	db     *sql.DB
+	writer chan struct{} // one token: the store's turn to write
+}
 
-func (c busyConn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+func newBusyConn(db *sql.DB) *busyConn {
+	return &busyConn{db: db, writer: make(chan struct{}, 1)}
+}
+
+func (c *busyConn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	select {
+	case c.writer <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	defer func() { <-c.writer }()
 	var n int64
 	err := retryBusy(ctx, func() error {
 		res, err := c.db.ExecContext(ctx, q, args...)
@@ -91,7 +108,7 @@ func (c busyConn) Exec(ctx context.Context, q string, args ...any) (int64, error
 
 // QueryRow's row runs the query in Scan, where database/sql reports its
 // errors, so that Scan can retry it.
-func (c busyConn) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
+func (c *busyConn) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
 	return busyRow{c.db, ctx, q, args}
 }
 
@@ -108,7 +125,7 @@ func (r busyRow) Scan(dest ...any) error {
 
 // Query retries the query itself: modernc.org/sqlite takes its locks on
 // the first step, which QueryContext runs.
-func (c busyConn) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
+func (c *busyConn) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
 	var rows *sql.Rows
 	err := retryBusy(ctx, func() error {
 		var err error

@@ -9,7 +9,8 @@
 // jittered backoff, until it gets the lock, its context ends (the error
 // then wraps ctx.Err()) or BusyTimeout has passed. SQLite's own busy wait
 // ignores cancellation, so a long busy timeout would hold a request past
-// its deadline. Open creates the table if it is missing. The schema, the expiry cleanup and the compare-and-set
+// its deadline. The store's own writes take turns in Go rather than
+// polling against each other. Open creates the table if it is missing. The schema, the expiry cleanup and the compare-and-set
 // are those of package sqlstore; with its default table name:
 //
 //	CREATE TABLE IF NOT EXISTS "sessions" (
@@ -56,7 +57,7 @@ func New(db *sql.DB, opts Options) (*Store, error) {
 	if db == nil {
 		return nil, errors.New("sqlitestore: nil *sql.DB")
 	}
-	return sqlstore.NewConn(busyConn{db}, sqlstore.SQLite, opts)
+	return sqlstore.NewConn(newBusyConn(db), sqlstore.SQLite, opts)
 }
 
 // DSN returns the modernc.org/sqlite data source name Open uses for path.
@@ -81,7 +82,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: %w", err)
 	}
-	st, err := sqlstore.OpenConn(ctx, busyConn{db}, sqlstore.SQLite, opts, db.Close)
+	st, err := sqlstore.OpenConn(ctx, newBusyConn(db), sqlstore.SQLite, opts, db.Close)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: %s: %w", path, err)
 	}
