@@ -51,7 +51,8 @@ type APIError struct {
 	// error_chain), if the answer had the API's JSON envelope.
 	Codes []int
 	// Message is Cloudflare's error messages, or the start of a body
-	// that was not the envelope.
+	// that was not the envelope, with the request's KV keys replaced by
+	// "<key>".
 	Message string
 	// RetryAfter is the wait a 429 answer asked for, if any.
 	RetryAfter time.Duration
@@ -117,6 +118,7 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	keys   []string // the KV keys of the request, kept out of its errors
 }
 
 func (r *response) envelope() (*envelope, bool) {
@@ -158,11 +160,39 @@ func (r *response) err(op string) error {
 			}
 		}
 		walk(env.Errors)
-		e.Message = clip(strings.Join(msgs, "; "), 500)
+		e.Message = clip(redact(strings.Join(msgs, "; "), r.keys), 500)
 	} else {
-		e.Message = clip(printable(r.body), 120)
+		e.Message = clip(redact(printable(r.body), r.keys), 120)
 	}
 	return e
+}
+
+// redact replaces each of keys in msg: Cloudflare's messages may quote the
+// request's path ("Could not route to …/values/<key>") or a key, and a key
+// may be a raw session ID (Remix's layout).
+func redact(msg string, keys []string) string {
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		msg = strings.ReplaceAll(msg, k, "<key>")
+		if esc := url.PathEscape(k); esc != k {
+			msg = strings.ReplaceAll(msg, esc, "<key>")
+		}
+	}
+	return msg
+}
+
+// urlless returns a transport error without the request's URL, which holds
+// the KV key (a raw session ID in Remix's layout): net/http's *url.Error
+// quotes it. The operation and the cause stay, and so does what errors.Is
+// and errors.As find in the cause.
+func urlless(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s request: %w", ue.Op, ue.Err)
+	}
+	return err
 }
 
 // check returns nil for a 2xx answer whose envelope says success.
@@ -206,10 +236,15 @@ var errTooBig = errors.New("response over its size bound")
 // do sends one call, with the retries of the package doc, and reads the
 // answer up to limit bytes. It returns an error for a transport failure
 // (wrapping ctx's error when ctx ended) and a response otherwise,
-// including a final 429 or 5xx.
-func (s *Store) do(ctx context.Context, op, method, u string, body []byte, contentType string, limit int64) (*response, error) {
+// including a final 429 or 5xx. keys are the KV keys the call names (in
+// its URL or body): no error holds them.
+func (s *Store) do(ctx context.Context, op, method, u string, body []byte, contentType string, limit int64, keys ...string) (*response, error) {
 	for attempt := 0; ; attempt++ {
 		resp, err := s.once(ctx, method, u, body, contentType, limit)
+		if resp != nil {
+			resp.keys = keys
+		}
+		err = urlless(err)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, errTooBig) {
 				return nil, storekit.Wrap(ctx, "cfkvstore", op, err)
@@ -332,7 +367,7 @@ func (s *Store) bulkGet(ctx context.Context, op string, kvKeys []string) (map[st
 		Type         string   `json:"type"`
 		WithMetadata bool     `json:"withMetadata"`
 	}{kvKeys, "text", true})
-	resp, err := s.do(ctx, op, http.MethodPost, s.base+"/bulk/get", body, "application/json", maxBulkResponse)
+	resp, err := s.do(ctx, op, http.MethodPost, s.base+"/bulk/get", body, "application/json", maxBulkResponse, kvKeys...)
 	if errors.Is(err, errTooBig) && len(kvKeys) > 1 && ctx.Err() == nil {
 		a, err := s.bulkGet(ctx, op, kvKeys[:len(kvKeys)/2])
 		if err != nil {

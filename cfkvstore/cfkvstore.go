@@ -96,7 +96,10 @@
 // A missing key is sesh.ErrNotFound. An answer the API refuses is an
 // *APIError carrying the HTTP status and Cloudflare's error codes; 401 and
 // 403 (and a malformed Authorization header) also match ErrAuth, and 413
-// matches ErrTooLarge. Errors never contain the API token. Responses are
+// matches ErrTooLarge. Errors never contain the API token, nor a key: a
+// transport error does not quote the request's URL, and a key quoted in
+// Cloudflare's message is replaced by "<key>" (in the Remix layout keys are
+// raw session IDs). Responses are
 // read up to a bound: a value up to MaxValueSize, a list page up to 8 MiB,
 // a bulk/get up to 64 MiB (a larger one is asked for again in halves).
 // Transport errors, 429 and 5xx answers are retried (Options.Retries, two
@@ -458,7 +461,7 @@ func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
 		}
 		return r.rec, r.err
 	}
-	resp, err := s.do(ctx, "get", http.MethodGet, s.valueURL(key), nil, "", MaxValueSize+64<<10)
+	resp, err := s.do(ctx, "get", http.MethodGet, s.valueURL(key), nil, "", MaxValueSize+64<<10, s.kvKey(key))
 	if err != nil {
 		return sesh.Record{}, err
 	}
@@ -510,7 +513,7 @@ func (s *Store) put(ctx context.Context, op, key string, rec sesh.Record) error 
 	w.WriteField("metadata", string(meta))
 	w.Close()
 	u := s.valueURL(key) + "?expiration=" + strconv.FormatInt(s.kvExpiration(rec.Expires), 10)
-	resp, err := s.do(ctx, op, http.MethodPut, u, body.Bytes(), w.FormDataContentType(), 1<<20)
+	resp, err := s.do(ctx, op, http.MethodPut, u, body.Bytes(), w.FormDataContentType(), 1<<20, s.kvKey(key))
 	if err != nil {
 		return err
 	}
@@ -524,7 +527,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := storekit.CheckKey(ctx, key); err != nil {
 		return err
 	}
-	resp, err := s.do(ctx, "delete", http.MethodDelete, s.valueURL(key), nil, "", 1<<20)
+	resp, err := s.do(ctx, "delete", http.MethodDelete, s.valueURL(key), nil, "", 1<<20, s.kvKey(key))
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,9 @@ var precision = storetest.Options{Precision: time.Millisecond, Load: 0.25}
 
 func TestConformance(t *testing.T) {
 	e := testEngine(t)
-	storetest.RunWith(t, func(t *testing.T) sesh.Store { return newNative(t, e, nil) }, precision)
+	opts := precision
+	opts.Corrupt = nativeCorruptions
+	storetest.RunWith(t, func(t *testing.T) sesh.Store { return newNative(t, e, nil) }, opts)
 }
 
 func TestConformanceRemix(t *testing.T) {

@@ -109,7 +109,11 @@ func (s *Store) Range(ctx context.Context, fn func(key string, rec sesh.Record) 
 }
 
 // Len counts the live records of the store from the keys list and the
-// deadlines in the keys' metadata, without reading any value.
+// deadlines in the keys' metadata, without reading any value. A pair
+// without the store's metadata (another writer's) is not counted, as
+// Range skips it; but a pair whose value was damaged after the store
+// wrote it, metadata intact, is counted although Range skips it: only
+// reading every value (one request per key) would tell.
 func (s *Store) Len(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -153,7 +157,7 @@ func (s *Store) Clear(ctx context.Context) error {
 // bulkDelete deletes KV keys (at most 10,000) in one request.
 func (s *Store) bulkDelete(ctx context.Context, op string, kvKeys []string) error {
 	body, _ := json.Marshal(kvKeys)
-	resp, err := s.do(ctx, op, http.MethodPost, s.base+"/bulk/delete", body, "application/json", maxJSONResponse)
+	resp, err := s.do(ctx, op, http.MethodPost, s.base+"/bulk/delete", body, "application/json", maxJSONResponse, kvKeys...)
 	if err != nil {
 		return err
 	}

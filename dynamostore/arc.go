@@ -340,9 +340,11 @@ func (s *Store) touchArc(ctx context.Context, key string, expires time.Time) (bo
 	ms := expiryMs(expires)
 	ttl := numAV(ttlOf(ms))
 	c := cond{
-		update:    "SET #ttl = :ttl, #m.#t = :ttl, #m.#e = :e",
-		condition: "#ttl = #m.#t AND #m.#e > :now",
-		values:    map[string]types.AttributeValue{":ttl": ttl, ":e": numAV(ms), ":now": numAV(now.UnixMilli())},
+		update: "SET #ttl = :ttl, #m.#t = :ttl, #m.#e = :e",
+		// The store's own, live item; its version a string, as the store
+		// writes it (an item with another type is unreadable: left alone).
+		condition: "#ttl = #m.#t AND #m.#e > :now AND attribute_type(#m.#v, :str)",
+		values:    map[string]types.AttributeValue{":ttl": ttl, ":e": numAV(ms), ":now": numAV(now.UnixMilli()), ":str": strAV("S")},
 	}
 	failed, old, err := s.update(ctx, key, c)
 	st, decided, err := s.touchWritten(ctx, key, failed, old, err)

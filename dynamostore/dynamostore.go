@@ -174,6 +174,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"regexp"
 	"strconv"
 	"time"
@@ -715,19 +716,44 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 // Touch moves the record's expiry without changing its data or version:
 // one UpdateItem of the deadline and the TTL attribute, conditional on a
 // live item, so it never revives or creates one. It returns
-// sesh.ErrNotFound if the key is absent or expired. A deadline already past
-// deletes the record (a conditional DeleteItem).
+// sesh.ErrNotFound if the key is absent or expired, and an error wrapping
+// sesh.ErrCorrupt for an item the store cannot read. A deadline already
+// past deletes the record (a conditional DeleteItem). If the item keeps
+// changing between the conditional write and the read that explains its
+// failure (4 rounds), Touch gives up with an error wrapping
+// sesh.ErrConflict: another request wrote the record meanwhile.
 func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error {
 	if err := storekit.CheckKey(ctx, key); err != nil {
 		return err
 	}
-	for range casAttempts {
+	for attempt := range casAttempts {
+		if err := pause(ctx, attempt); err != nil {
+			return wrap(ctx, "touch", err)
+		}
 		done, err := s.touchOnce(ctx, key, expires)
 		if done {
 			return err
 		}
 	}
-	return errors.New("dynamostore: touch: the record kept changing during the call")
+	return fmt.Errorf("dynamostore: touch: the record kept changing during the call: %w", sesh.ErrConflict)
+}
+
+// pause waits before attempt (none before the first): a jittered,
+// doubling delay from 1 ms, so that writers that lost to each other do not
+// meet again at once. It returns ctx's error if ctx ends first.
+func pause(ctx context.Context, attempt int) error {
+	if attempt == 0 {
+		return nil
+	}
+	d := time.Millisecond << min(attempt-1, 5)
+	t := time.NewTimer(d/2 + mrand.N(d/2+1))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // touchOnce makes one attempt; done is false when the item changed under

@@ -83,21 +83,22 @@ func (s *Store) Range(ctx context.Context, fn func(key string, rec sesh.Record) 
 	return nil
 }
 
-// Len counts the unexpired records of this store with a consistent Scan
-// that reads only the attributes expiry depends on.
+// Len counts the unexpired records of this store with a consistent Scan,
+// judging each item as Range does (an item the store cannot read is not
+// counted). It reads whole items: a Scan's read capacity is billed on the
+// items' size whatever it projects.
 func (s *Store) Len(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	proj := "#k, #e, #v"
-	if s.arc {
-		proj = "#k, #ttl, #m.#t, #m.#e, #m.#v"
-	}
 	n := 0
-	err := s.scan(ctx, proj, func(items []map[string]types.AttributeValue) bool {
+	err := s.scan(ctx, "", func(items []map[string]types.AttributeValue) bool {
 		now := s.now()
 		for _, item := range items {
-			if _, ok := s.keyIn(item); ok && s.alive(item, now) {
+			if _, ok := s.keyIn(item); !ok {
+				continue
+			}
+			if st, err := s.inspect(item, now); err == nil && st.live {
 				n++
 			}
 		}
@@ -107,18 +108,6 @@ func (s *Store) Len(ctx context.Context) (int, error) {
 		return 0, wrap(ctx, "len", err)
 	}
 	return n, nil
-}
-
-// alive reports whether a projected item (key and expiry attributes) is a
-// live record.
-func (s *Store) alive(item map[string]types.AttributeValue, now time.Time) bool {
-	if s.arc {
-		st, err := s.inspectArc(item, now)
-		return err == nil && st.live
-	}
-	ms, ok := intAttr(item[attrExp])
-	v, hasVersion := intAttr(item[attrVersion])
-	return ok && hasVersion && v > 0 && now.UnixMilli() < ms
 }
 
 // Clear deletes every item of this store (its prefix only; with an empty

@@ -60,6 +60,13 @@
 // The store implements sesh.Toucher, sesh.Swapper, sesh.Lister and
 // sesh.UserIndex (a scan of every file).
 //
+// A record file the store cannot read (damaged, of a future format, or
+// another key's) makes Get return an error wrapping ErrCorrupt (and so
+// sesh.ErrCorrupt); the writes treat it as absent: Touch returns
+// sesh.ErrNotFound, Swap with version 0 overwrites it and with another
+// version returns sesh.ErrNotFound, Delete removes it; the listings skip
+// it. Errors never hold a record's path, which spells out its key.
+//
 // Importing the package registers the URL scheme "file" with sesh.Open:
 //
 //	file:///var/lib/myapp/sessions
@@ -326,13 +333,34 @@ func (s *Store) lock(ctx context.Context, key string) (unlock func(), err error)
 	release, err := lockFile(ctx, filepath.Join(s.dir, lockDirName, strconv.Itoa(int(i))))
 	if err != nil {
 		<-s.stripes[i]
-		return nil, fmt.Errorf("filestore: lock: %w", err)
+		return nil, fmt.Errorf("filestore: lock: %w", pathless(err))
 	}
 	return func() {
 		release()
 		<-s.stripes[i]
 	}, nil
 }
+
+// pathless returns err without the file name that an *fs.PathError or an
+// *os.LinkError carries: a record's path spells out its key, which in the
+// raw-key layouts (Astro, express) is a live session ID, and errors end up
+// in logs. The operation and the cause stay, and so does what errors.Is
+// finds in the cause (fs.ErrNotExist, …).
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s: %w", le.Op, le.Err)
+	}
+	return err
+}
+
+// ioErr is a file-system error of a record's file or directory, with the
+// path taken out (see pathless).
+func ioErr(err error) error { return fmt.Errorf("filestore: %w", pathless(err)) }
 
 // read returns the record in file. ok is false if there is no file.
 func read(key, file string) (rec sesh.Record, ok bool, err error) {
@@ -341,7 +369,7 @@ func read(key, file string) (rec sesh.Record, ok bool, err error) {
 		return sesh.Record{}, false, nil
 	}
 	if err != nil {
-		return sesh.Record{}, false, fmt.Errorf("filestore: %w", err)
+		return sesh.Record{}, false, ioErr(err)
 	}
 	rec, err = decode(key, b)
 	if err != nil {
@@ -367,7 +395,7 @@ func (s *Store) writeFile(dir, file string, content []byte) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("filestore: %w", err)
+		return ioErr(err)
 	}
 	tmp := f.Name()
 	_, err = f.Write(content)
@@ -382,7 +410,7 @@ func (s *Store) writeFile(dir, file string, content []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("filestore: %w", err)
+		return ioErr(err)
 	}
 	return syncDir(dir)
 }
@@ -397,7 +425,7 @@ func (s *Store) ensureDir(dir string) error {
 	if errors.Is(err, fs.ErrExist) {
 		return nil
 	}
-	return fmt.Errorf("filestore: %w", err)
+	return ioErr(err)
 }
 
 // syncDir makes the entries of dir durable. File systems that cannot sync
@@ -409,11 +437,11 @@ func syncDir(dir string) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("filestore: %w", err)
+		return ioErr(err)
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, errors.ErrUnsupported) {
-		return fmt.Errorf("filestore: sync %s: %w", dir, err)
+		return fmt.Errorf("filestore: sync directory: %w", pathless(err))
 	}
 	return nil
 }
@@ -424,7 +452,7 @@ func removeFile(dir, file string) error {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
-		return fmt.Errorf("filestore: %w", err)
+		return ioErr(err)
 	}
 	return syncDir(dir)
 }
@@ -597,7 +625,7 @@ func (s *Store) walk(ctx context.Context, prune bool, fn func(e entry) bool) err
 			continue // removed by a concurrent sweep
 		}
 		if err != nil {
-			return fmt.Errorf("filestore: %w", err)
+			return ioErr(err)
 		}
 		for _, f := range files {
 			if err := ctx.Err(); err != nil {
@@ -719,7 +747,7 @@ func (s *Store) removeRecord(ctx context.Context, e entry, doom func(sesh.Record
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
-		return fmt.Errorf("filestore: %w", err)
+		return ioErr(err)
 	}
 	if !hasMagic(b) {
 		return nil // not ours: leave it
@@ -746,7 +774,7 @@ func (s *Store) Sweep(ctx context.Context) error {
 		if e.temp {
 			if fi, err := os.Lstat(e.path); err == nil && time.Since(fi.ModTime()) > staleTemp {
 				if err := os.Remove(e.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					note(fmt.Errorf("filestore: %w", err))
+					note(ioErr(err))
 				}
 			}
 			return true

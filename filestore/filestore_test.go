@@ -22,14 +22,14 @@ import (
 
 func TestConformance(t *testing.T) {
 	storetest.Engine(t, "filestore", "", "in-process")
-	storetest.Run(t, func(t *testing.T) sesh.Store {
+	storetest.RunWith(t, func(t *testing.T) sesh.Store {
 		s, err := New(filepath.Join(t.TempDir(), "sessions"), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
 		return s
-	})
+	}, storetest.Options{Corrupt: corruptions})
 }
 
 // TestConformanceSweeping runs the suite with a sweeper that runs all the

@@ -107,6 +107,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -430,6 +431,24 @@ func (s *Store) load(ctx context.Context, op, ik string) (it *memcache.Item, rec
 	return it, rec, s.now().Before(rec.Expires), nil
 }
 
+// pause waits before attempt (none before the first): a jittered,
+// doubling delay from 1 ms, so that writers that lost to each other do not
+// meet again at once. It returns ctx's error if ctx ends first.
+func pause(ctx context.Context, attempt int) error {
+	if attempt == 0 {
+		return nil
+	}
+	d := time.Millisecond << min(attempt-1, 5)
+	t := time.NewTimer(d/2 + rand.N(d/2+1))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // Get returns the record under key, or sesh.ErrNotFound if it is absent or
 // its Expires has passed (whether or not memcached still holds the item). A
 // value under the key that this package did not write yields an error
@@ -495,7 +514,9 @@ func (s *Store) del(ctx context.Context, op, ik string) error {
 // expired counts as absent. A rec.Expires already past ends the record. A
 // value under the key that this package did not write yields an error
 // wrapping sesh.ErrCorrupt; a record too large for an item, a
-// *TooLargeError before any I/O.
+// *TooLargeError before any I/O. A value this package did not write is left
+// alone: Swap returns an error wrapping sesh.ErrConflict and
+// sesh.ErrCorrupt, whatever rec.Version.
 func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, error) {
 	if err := storekit.CheckKey(ctx, key); err != nil {
 		return 0, err
@@ -517,6 +538,9 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 		next = tombstone(ik, ver)
 	}
 	cur, curRec, curLive, err := s.load(ctx, "swap", ik)
+	if errors.Is(err, sesh.ErrCorrupt) {
+		return 0, fmt.Errorf("memcachestore: swap: %w (%w)", sesh.ErrConflict, err)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -566,8 +590,9 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 
 // Touch moves the record's expiry, keeping its data, user and version: it
 // reads the item and writes it back with the new deadline by cas, retrying
-// when another write came in between (up to 8 times; then it fails with an
-// error wrapping sesh.ErrConflict). It returns sesh.ErrNotFound if the key
+// after a short jittered pause when another write came in between (up to 8
+// times; then it fails with an error wrapping sesh.ErrConflict: another
+// request wrote the record meanwhile). It returns sesh.ErrNotFound if the key
 // is absent or expired (Touch never revives a record), and ends the record
 // when expires has passed.
 func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error {
@@ -575,7 +600,10 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 		return err
 	}
 	ik := s.itemKey(key)
-	for range touchAttempts {
+	for attempt := range touchAttempts {
+		if err := pause(ctx, attempt); err != nil {
+			return wrap(ctx, "touch", err)
+		}
 		cur, rec, live, err := s.load(ctx, "touch", ik)
 		if err != nil {
 			return err

@@ -25,7 +25,7 @@ func TestConformance(t *testing.T) {
 	c := newClient(t, server(t))
 	storetest.RunWith(t, func(t *testing.T) sesh.Store {
 		return newStore(t, c, Options{})
-	}, storetest.Options{Precision: time.Millisecond})
+	}, storetest.Options{Precision: time.Millisecond, Corrupt: corruptions})
 }
 
 // wantItemKey is the documented item key, computed here independently.

@@ -43,7 +43,9 @@
 // entry, check its version and expiry in code, and write with kv.Update on
 // the revision they read (kv.Create when the key is absent); when the
 // revision has moved but the record still allows the write (a concurrent
-// Touch) they read again, up to 8 times. A record that has expired but is
+// Touch) they read again, after a short jittered pause, up to 8 times: a
+// Touch that loses every round returns an error wrapping sesh.ErrConflict
+// (another request wrote the record meanwhile). A record that has expired but is
 // still stored counts as absent: Swap with Version 0 replaces it.
 //
 // # Deleting and listing
@@ -95,6 +97,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -393,7 +396,7 @@ func (s *Store) load(ctx context.Context, op, key string) (jetstream.KeyValueEnt
 	}
 	rec, err := storekit.ParseRecord(pkg, e.Value())
 	if err != nil {
-		return nil, sesh.Record{}, fmt.Errorf("natsstore: %s %q: %w", op, key, err)
+		return nil, sesh.Record{}, fmt.Errorf("natsstore: %s: %w", op, err) // no key: it may be a raw session ID
 	}
 	return e, rec, nil
 }
@@ -458,6 +461,24 @@ func (s *Store) purge(ctx context.Context, op, key string) error {
 	return nil
 }
 
+// pause waits before attempt (none before the first): a jittered,
+// doubling delay from 1 ms, so that writers that lost to each other do not
+// meet again at once. It returns ctx's error if ctx ends first.
+func pause(ctx context.Context, attempt int) error {
+	if attempt == 0 {
+		return nil
+	}
+	d := time.Millisecond << min(attempt-1, 5)
+	t := time.NewTimer(d/2 + rand.N(d/2+1))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // revisionMoved reports a conditional write that lost to another write.
 func revisionMoved(err error) bool {
 	return errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists)
@@ -483,7 +504,9 @@ func newVersion(not ...int64) int64 {
 // if rec.Version is not 0 and the key is absent or expired, and an error
 // wrapping ErrBeyondMaxAge, writing nothing, if rec expires beyond the
 // bucket's MaxAge. A rec whose Expires has passed ends the record (a purge
-// on the revision read) and its version finds nothing afterwards.
+// on the revision read) and its version finds nothing afterwards. A value
+// this package did not write is left alone: Swap returns an error wrapping
+// sesh.ErrConflict and sesh.ErrCorrupt, whatever rec.Version.
 func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, error) {
 	if err := storekit.CheckKey(ctx, key); err != nil {
 		return 0, err
@@ -501,8 +524,14 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 		}
 	}
 	indexed := false
-	for range attempts {
+	for attempt := range attempts {
+		if err := pause(ctx, attempt); err != nil {
+			return 0, wrap(ctx, "swap", err)
+		}
 		e, cur, err := s.load(ctx, "swap", key)
+		if errors.Is(err, sesh.ErrCorrupt) {
+			return 0, fmt.Errorf("natsstore: swap: %w (%w)", sesh.ErrConflict, err)
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -559,7 +588,10 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 		}
 	}
 	indexed := ""
-	for range attempts {
+	for attempt := range attempts {
+		if err := pause(ctx, attempt); err != nil {
+			return wrap(ctx, "touch", err)
+		}
 		e, cur, err := s.load(ctx, "touch", key)
 		if err != nil {
 			return err

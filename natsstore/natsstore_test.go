@@ -24,7 +24,7 @@ func TestConformance(t *testing.T) {
 	bucket := testBucket(t, js, farMaxAge)
 	storetest.RunWith(t, func(t *testing.T) sesh.Store {
 		return newStore(t, js, Options{Bucket: bucket})
-	}, storetest.Options{Precision: time.Millisecond}) // the record keeps Unix milliseconds
+	}, storetest.Options{Precision: time.Millisecond, Corrupt: corruptions}) // the record keeps Unix milliseconds
 }
 
 // subjects lists the subjects of the bucket's stream that hold messages.

@@ -137,10 +137,20 @@ func encode(version, expiresMs int64, user string, data []byte) []byte {
 // write; it wraps sesh.ErrCorrupt.
 var errBadValue = fmt.Errorf("redisstore: malformed value: %w", sesh.ErrCorrupt)
 
+// errWrongType reports a key of the store that holds a hash, a list or
+// another type than a string; it wraps sesh.ErrCorrupt.
+var errWrongType = fmt.Errorf("redisstore: a key of the wrong type: %w", sesh.ErrCorrupt)
+
+// wrongType reports Redis's WRONGTYPE error: the key holds another type
+// than the command works on.
+func wrongType(err error) bool { return redis.HasErrorPrefix(err, "WRONGTYPE") }
+
 // swapScript: ARGV = expected version ("0": must be absent), new value,
-// expiry in Unix ms ("0": delete). Returns 1 done, 0 conflict, -1 absent.
+// expiry in Unix ms ("0": delete). Returns 1 done, 0 conflict, -1 absent,
+// -2 a key of another type than a string (left alone).
 var swapScript = redis.NewScript(`
-local cur = redis.call('GET', KEYS[1])
+local cur = redis.pcall('GET', KEYS[1])
+if type(cur) == 'table' and cur.err then return -2 end
 if ARGV[1] == '0' then
   if cur then return 0 end
 else
@@ -157,24 +167,39 @@ return 1
 
 // touchScript rewrites the expiry in the value's header and the key's
 // Redis expiry; ARGV[1] is Unix ms ("0": delete). Returns 1 done, 0
-// absent, -1 not a value of this package.
+// absent, -1 not a value of this package (another type than a string
+// included).
 var touchScript = redis.NewScript(`
-local cur = redis.call('GET', KEYS[1])
+local cur = redis.pcall('GET', KEYS[1])
+if type(cur) == 'table' and cur.err then return -1 end
 if not cur then return 0 end
-local ver, rest = string.match(cur, '^(%d+):%d+:(.*)$')
+-- storekit.ParseRecord's rule: three decimal int64 fields, a positive
+-- version and expiry, a user length within the value.
+local ver, ms, n = string.match(cur, '^(%d+):(%d+):(%d+):')
 if not ver then return -1 end
+for _, f in ipairs({ver, ms, n}) do
+  if #f > 19 or (#f == 19 and f > '9223372036854775807') then return -1 end
+end
+if not string.find(ver, '[1-9]') or not string.find(ms, '[1-9]') then return -1 end
+local hdr = #ver + #ms + #n + 3
+if tonumber(n) > #cur - hdr then return -1 end
 if ARGV[1] == '0' then
   redis.call('DEL', KEYS[1])
 else
-  redis.call('SET', KEYS[1], ver .. ':' .. ARGV[1] .. ':' .. rest, 'PXAT', ARGV[1])
+  redis.call('SET', KEYS[1], ver .. ':' .. ARGV[1] .. ':' .. string.sub(cur, #ver + #ms + 3), 'PXAT', ARGV[1])
 end
 return 1
 `)
 
 // delScript deletes the key and returns the user ID it was tied to (or
-// false if it was absent), without sending the data back.
+// false if it was absent), without sending the data back. A key of
+// another type than a string is deleted too (logout must work).
 var delScript = redis.NewScript(`
-local v = redis.call('GET', KEYS[1])
+local v = redis.pcall('GET', KEYS[1])
+if type(v) == 'table' and v.err then
+  redis.call('DEL', KEYS[1])
+  return ''
+end
 if not v then return false end
 redis.call('DEL', KEYS[1])
 local n, rest = string.match(v, '^%d+:%d+:(%d+):(.*)$')
@@ -186,6 +211,9 @@ return string.sub(rest, 1, tonumber(n))
 func (s *Store) parseGet(v []byte, err error) (sesh.Record, error) {
 	if errors.Is(err, redis.Nil) {
 		return sesh.Record{}, sesh.ErrNotFound
+	}
+	if wrongType(err) {
+		return sesh.Record{}, errWrongType
 	}
 	if err != nil {
 		return sesh.Record{}, err
@@ -201,8 +229,9 @@ func (s *Store) parseGet(v []byte, err error) (sesh.Record, error) {
 }
 
 // Get returns the record under key, or sesh.ErrNotFound if it is absent or
-// expired. A value under the prefix that this package did not write yields
-// an error wrapping sesh.ErrCorrupt.
+// expired. A value under the prefix that this package did not write (a
+// string that is not its envelope, a hash, a list, …) yields an error
+// wrapping sesh.ErrCorrupt.
 func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
 	if err := check(ctx, key); err != nil {
 		return sesh.Record{}, err
@@ -257,6 +286,9 @@ func (s *Store) Set(ctx context.Context, key string, rec sesh.Record) error {
 }
 
 // Swap is the compare-and-set of sesh.Swapper, atomic in one Lua script.
+// A value this package did not write is never replaced: Swap returns
+// sesh.ErrConflict (wrapping sesh.ErrCorrupt too when the key holds
+// another type than a string), whatever rec.Version.
 func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, error) {
 	if err := check(ctx, key); err != nil {
 		return 0, err
@@ -299,6 +331,8 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 		return 0, sesh.ErrConflict
 	case -1:
 		return 0, sesh.ErrNotFound
+	case -2:
+		return 0, fmt.Errorf("redisstore: swap: %w (%w)", sesh.ErrConflict, errWrongType)
 	default:
 		return 0, fmt.Errorf("redisstore: swap: unexpected reply %v", cmd.Val())
 	}
@@ -306,7 +340,9 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 
 // Touch moves the record's expiry (in its header and in Redis) without
 // changing its data or version, in one Lua script. It returns
-// sesh.ErrNotFound if the key is absent or expired.
+// sesh.ErrNotFound if the key is absent or expired, and an error wrapping
+// sesh.ErrCorrupt, changing nothing, if it holds a value this package did
+// not write.
 func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error {
 	if err := check(ctx, key); err != nil {
 		return err

@@ -44,7 +44,7 @@ func factory(c redis.UniversalClient) storetest.Factory {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, factory(client(t)))
+	storetest.RunWith(t, factory(client(t)), storetest.Options{Corrupt: corruptions})
 }
 
 func TestPrefixIsolationAndLayout(t *testing.T) {

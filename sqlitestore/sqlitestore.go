@@ -3,9 +3,14 @@
 // application gets without running a server.
 //
 // Open configures the connection for a web server: WAL journal (readers
-// never wait for the writer), a busy timeout of 5 s (writers queue instead
-// of failing with SQLITE_BUSY), synchronous=NORMAL, and creates the table if
-// it is missing. The schema, the expiry cleanup and the compare-and-set
+// never wait for the writer), synchronous=NORMAL, and a short busy timeout
+// (10 ms): a statement that finds the database locked by another
+// connection (another process, a long transaction) is retried in Go, with
+// jittered backoff, until it gets the lock, its context ends (the error
+// then wraps ctx.Err()) or BusyTimeout has passed. SQLite's own busy wait
+// ignores cancellation, so a long busy timeout would hold a request past
+// its deadline. The store's own writes take turns in Go rather than
+// polling against each other. Open creates the table if it is missing. The schema, the expiry cleanup and the compare-and-set
 // are those of package sqlstore; with its default table name:
 //
 //	CREATE TABLE IF NOT EXISTS "sessions" (
@@ -30,6 +35,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strconv"
 
 	"github.com/sesh-go/sesh"
 	"github.com/sesh-go/sesh/sqlstore"
@@ -43,16 +49,24 @@ type Store = sqlstore.Store
 type Options = sqlstore.Options
 
 // New returns a store over db, an SQLite database opened by the caller. It
-// does not create the table: call CreateTable, or use Open.
+// does not create the table: call CreateTable, or use Open. Statements that
+// find the database locked are retried as Open's are; open db with DSN
+// (or a busy_timeout of a few milliseconds), or each attempt waits out
+// SQLite's own busy timeout, which no context can shorten.
 func New(db *sql.DB, opts Options) (*Store, error) {
-	return sqlstore.New(db, sqlstore.SQLite, opts)
+	if db == nil {
+		return nil, errors.New("sqlitestore: nil *sql.DB")
+	}
+	return sqlstore.NewConn(newBusyConn(db), sqlstore.SQLite, opts)
 }
 
 // DSN returns the modernc.org/sqlite data source name Open uses for path.
-func DSN(path string) string {
+func DSN(path string) string { return dsn(path, "WAL") }
+
+func dsn(path, journal string) string {
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(5000)")
-	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout("+strconv.Itoa(busyTimeoutMs)+")")
+	q.Add("_pragma", "journal_mode("+journal+")")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
@@ -68,7 +82,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: %w", err)
 	}
-	st, err := sqlstore.Open(ctx, db, sqlstore.SQLite, opts, db.Close)
+	st, err := sqlstore.OpenConn(ctx, newBusyConn(db), sqlstore.SQLite, opts, db.Close)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: %s: %w", path, err)
 	}

@@ -36,7 +36,19 @@ type Dialect struct {
 	// DeleteExpired deletes at most ? expired rows (placeholders: the
 	// current time, the batch size); %s is the quoted table.
 	DeleteExpired string
+	// Readable is a condition on a row (bare column names, no
+	// placeholder) that holds exactly when the store can read the row
+	// back: what Len counts and what Touch may move. Empty means
+	// DefaultReadable, which suffices for engines that enforce column
+	// types; an engine that does not (SQLite) also checks the types.
+	Readable string
 }
+
+// DefaultReadable is the Readable condition for engines that enforce the
+// column types: a positive version and no NULL where the schema has NOT
+// NULL (a table made by hand may lack the constraint). An expires of NULL
+// fails every comparison with the current time already.
+const DefaultReadable = `version > 0 AND data IS NOT NULL AND user_id IS NOT NULL`
 
 var doubleQuote = func(s string) string { return `"` + s + `"` }
 
@@ -110,6 +122,10 @@ var SQLite = Dialect{
 	InsertIfAbsent: Postgres.InsertIfAbsent,
 	ReplaceExpired: Postgres.ReplaceExpired,
 	DeleteExpired:  Postgres.DeleteExpired,
+	// SQLite keeps any value in any column (an INSERT can put 'abc' in
+	// expires): a readable row has the types the store writes.
+	Readable: `typeof(expires) = 'integer' AND typeof(version) = 'integer' AND version > 0 AND ` +
+		`typeof(data) IN ('blob', 'text') AND typeof(user_id) IN ('text', 'blob')`,
 }
 
 // identifier reports whether s is a plain SQL identifier: a letter or

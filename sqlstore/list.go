@@ -11,25 +11,31 @@ import (
 // while its callback runs, so the callback may use the store.
 const rangePageSize = 500
 
-func scanRows(rows Rows, fn func(key string, rec sesh.Record)) error {
+// scanRows calls fn for each row, with ok false for a row the store
+// cannot read (see rawRow.record).
+func scanRows(rows Rows, fn func(key string, rec sesh.Record, ok bool)) error {
 	defer rows.Close()
 	for rows.Next() {
-		var key string
-		var rec sesh.Record
-		var exp int64
-		if err := rows.Scan(&key, &rec.Data, &exp, &rec.Version, &rec.UserID); err != nil {
+		var key any
+		var raw rawRow
+		if err := rows.Scan(append([]any{&key}, raw.dest()...)...); err != nil {
 			return err
 		}
-		rec.Expires = time.UnixMicro(exp)
-		if rec.Data == nil {
-			rec.Data = []byte{}
+		var k string
+		switch v := key.(type) {
+		case string:
+			k = v
+		case []byte:
+			k = string(v)
 		}
-		fn(key, rec)
+		rec, ok := raw.record()
+		fn(k, rec, ok && k != "")
 	}
 	return rows.Err()
 }
 
 // Range calls fn for each unexpired record, in key order, a page at a time.
+// Rows the store cannot read are skipped.
 func (s *Store) Range(ctx context.Context, fn func(key string, rec sesh.Record) bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -41,11 +47,20 @@ func (s *Store) Range(ctx context.Context, fn func(key string, rec sesh.Record) 
 			rec sesh.Record
 		}
 		page := make([]row, 0, rangePageSize)
-		rows, err := s.db.Query(ctx, s.q.rangePage, after, s.nowMicros(), rangePageSize)
+		read, last := 0, ""
+		now := s.nowMicros()
+		rows, err := s.db.Query(ctx, s.q.rangePage, after, now, rangePageSize)
 		if err != nil {
 			return s.wrap(ctx, "range", err)
 		}
-		if err := scanRows(rows, func(k string, r sesh.Record) { page = append(page, row{k, r}) }); err != nil {
+		err = scanRows(rows, func(k string, r sesh.Record, ok bool) {
+			read++
+			last = k
+			if ok && r.Expires.UnixMicro() > now {
+				page = append(page, row{k, r})
+			}
+		})
+		if err != nil {
 			return s.wrap(ctx, "range", err)
 		}
 		for _, r := range page {
@@ -53,10 +68,10 @@ func (s *Store) Range(ctx context.Context, fn func(key string, rec sesh.Record) 
 				return nil
 			}
 		}
-		if len(page) < rangePageSize {
+		if read < rangePageSize || last == "" {
 			return nil
 		}
-		after = page[len(page)-1].key
+		after = last
 	}
 }
 
@@ -84,7 +99,8 @@ func (s *Store) Clear(ctx context.Context) error {
 }
 
 // ByUser returns the unexpired records tied to user, through the indexed
-// user_id column. The empty user yields an empty map.
+// user_id column. The empty user yields an empty map. Rows the store cannot
+// read are skipped.
 func (s *Store) ByUser(ctx context.Context, user string) (map[string]sesh.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -93,11 +109,17 @@ func (s *Store) ByUser(ctx context.Context, user string) (map[string]sesh.Record
 	if user == "" {
 		return out, nil
 	}
-	rows, err := s.db.Query(ctx, s.q.byUser, user, s.nowMicros())
+	now := s.nowMicros()
+	rows, err := s.db.Query(ctx, s.q.byUser, user, now)
 	if err != nil {
 		return nil, s.wrap(ctx, "by user", err)
 	}
-	if err := scanRows(rows, func(k string, r sesh.Record) { out[k] = r }); err != nil {
+	err = scanRows(rows, func(k string, r sesh.Record, ok bool) {
+		if ok && r.UserID == user && r.Expires.UnixMicro() > now {
+			out[k] = r
+		}
+	})
+	if err != nil {
 		return nil, s.wrap(ctx, "by user", err)
 	}
 	return out, nil

@@ -30,6 +30,19 @@
 // version = ? (or an insert that leaves an existing row alone), so no
 // transaction is held across a round trip. Versions are random 62-bit
 // numbers: a deleted and re-created key does not reuse one.
+//
+// # Rows the store cannot read
+//
+// A row the store could not have written — a NULL (in a table made
+// without the NOT NULL constraints), a version that is not positive, or,
+// in SQLite, which keeps any type in any column, a value of the wrong type
+// such as text in expires — makes Get return an error wrapping
+// sesh.ErrCorrupt. Range, Len and ByUser skip it (Dialect.Readable is the
+// same test in SQL); Touch returns sesh.ErrNotFound and leaves it alone;
+// Swap with version 0 replaces it only once its expires (if it is an
+// integer) has passed, and otherwise returns sesh.ErrConflict, and with
+// another version returns sesh.ErrConflict or sesh.ErrNotFound; Delete
+// removes it. No error holds the key.
 package sqlstore
 
 import (
@@ -143,18 +156,23 @@ func NewConn(db Conn, d Dialect, opts Options) (*Store, error) {
 		s.batch = DefaultCleanupBatch
 	}
 	t := table
+	ok := d.Readable
+	if ok == "" {
+		ok = DefaultReadable
+	}
+	ok = " AND (" + ok + ")"
 	s.q = queries{
-		get:              `SELECT data, expires, version, user_id FROM ` + t + ` WHERE id = ? AND expires > ?`,
+		get:              `SELECT data, expires, version, user_id FROM ` + t + ` WHERE id = ?`,
 		upsert:           `INSERT INTO ` + t + ` (` + cols + `) VALUES (?, ?, ?, ?, ?) ` + d.Upsert,
 		insertIfAbsent:   `INSERT INTO ` + t + ` (` + cols + `) VALUES (?, ?, ?, ?, ?) ` + d.InsertIfAbsent,
 		replaceExpired:   "",
 		deleteExpiredKey: `DELETE FROM ` + t + ` WHERE id = ? AND expires <= ?`,
 		swap:             `UPDATE ` + t + ` SET data = ?, expires = ?, version = ?, user_id = ? WHERE id = ? AND version = ? AND expires > ?`,
-		touch:            `UPDATE ` + t + ` SET expires = ? WHERE id = ? AND expires > ?`,
-		exists:           `SELECT 1 FROM ` + t + ` WHERE id = ? AND expires > ?`,
+		touch:            `UPDATE ` + t + ` SET expires = ? WHERE id = ? AND expires > ?` + ok,
+		exists:           `SELECT 1 FROM ` + t + ` WHERE id = ? AND expires > ?` + ok,
 		del:              `DELETE FROM ` + t + ` WHERE id = ?`,
 		rangePage:        `SELECT ` + cols + ` FROM ` + t + ` WHERE id > ? AND expires > ? ORDER BY id LIMIT ?`,
-		count:            `SELECT COUNT(*) FROM ` + t + ` WHERE expires > ?`,
+		count:            `SELECT COUNT(*) FROM ` + t + ` WHERE expires > ?` + ok,
 		clear:            `DELETE FROM ` + t,
 		byUser:           `SELECT ` + cols + ` FROM ` + t + ` WHERE user_id = ? AND expires > ?`,
 		cleanup:          fmt.Sprintf(d.DeleteExpired, t),
@@ -199,6 +217,9 @@ func (s *Store) Close() error {
 	})
 	return err
 }
+
+// Dialect returns the store's dialect.
+func (s *Store) Dialect() Dialect { return s.d }
 
 // Conn returns the database connection the store uses.
 func (s *Store) Conn() Conn { return s.db }
@@ -251,23 +272,27 @@ func nonNil(b []byte) []byte {
 }
 
 // Get returns the record under key, or sesh.ErrNotFound if it is absent or
-// expired.
+// expired. A row the store cannot have written (a NULL, a value of the
+// wrong type, a version that is not positive) yields an error wrapping
+// sesh.ErrCorrupt.
 func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
 	if err := check(ctx, key); err != nil {
 		return sesh.Record{}, err
 	}
-	var rec sesh.Record
-	var exp int64
-	err := s.db.QueryRow(ctx, s.q.get, key, s.nowMicros()).Scan(&rec.Data, &exp, &rec.Version, &rec.UserID)
+	var raw rawRow
+	err := s.db.QueryRow(ctx, s.q.get, key).Scan(raw.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sesh.Record{}, sesh.ErrNotFound
 	}
 	if err != nil {
 		return sesh.Record{}, s.wrap(ctx, "get", err)
 	}
-	rec.Expires = time.UnixMicro(exp)
-	if rec.Data == nil {
-		rec.Data = []byte{}
+	rec, ok := raw.record()
+	if !ok {
+		return sesh.Record{}, s.corrupt("get")
+	}
+	if rec.Expires.UnixMicro() <= s.nowMicros() {
+		return sesh.Record{}, sesh.ErrNotFound
 	}
 	return rec, nil
 }
@@ -323,6 +348,8 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 			// loses to a live one.
 			if _, err := s.Get(ctx, key); err == nil {
 				return 0, sesh.ErrConflict
+			} else if errors.Is(err, sesh.ErrCorrupt) {
+				return 0, fmt.Errorf("%w (%w)", sesh.ErrConflict, err)
 			} else if !errors.Is(err, sesh.ErrNotFound) {
 				return 0, err
 			}

@@ -26,7 +26,12 @@
 // implements: sesh.Toucher, sesh.Swapper (including a parallel
 // read-modify-swap test that detects lost updates), sesh.Lister,
 // sesh.Creator and sesh.UserIndex. A capability the store lacks is skipped
-// with a line saying so. Finally it drives a sesh.Manager over the store
+// with a line saying so. It races Touch against Swap on one key (every
+// Touch ends in nil, sesh.ErrConflict or sesh.ErrNotFound; no update is
+// lost), checks, with the records Options.Corrupt plants, that a record
+// the store cannot read is sesh.ErrCorrupt to Get and breaks no other
+// method, and provokes errors of every kind to check that none holds the
+// key. Finally it drives a sesh.Manager over the store
 // through HTTP handlers: an unmodified request costs exactly one read and no
 // write, a modifying one one read and one write, 50 parallel requests each
 // adding a key to one session lose none, and a save racing a Destroy does not
@@ -46,6 +51,10 @@
 //   - Invalid keys fail with sesh.ErrInvalidKey before any I/O, from every
 //     method that takes a key, and have no effect.
 //   - Range's callback may call the store (no lock is held during fn).
+//   - Touch that keeps losing to concurrent writes gives up with an error
+//     wrapping sesh.ErrConflict, never another error.
+//   - No error message holds the key, whole or in part (a file path, a
+//     URL): in the interop modes keys are raw session IDs.
 //
 // The whole suite takes a few seconds: two subtests wait for a short expiry.
 package storetest
@@ -77,6 +86,13 @@ type Options struct {
 	// emulator: 0.25 runs 8 goroutines × 13 iterations. The checks are the
 	// same at any load. Zero means 1.
 	Load float64
+
+	// Corrupt, by name, plants the kinds of unreadable record the store's
+	// engine can hold (see CorruptFunc). With it the suite checks that a
+	// corrupt record reads as sesh.ErrCorrupt, does not break Touch, Swap,
+	// Delete or the listings, and leaks its key into no error. Without it
+	// those subtests skip.
+	Corrupt map[string]CorruptFunc
 }
 
 // Run runs the conformance suite against the stores newStore returns, with
@@ -98,7 +114,7 @@ func RunWith(t *testing.T, newStore Factory, opts Options) {
 	if opts.Load <= 0 {
 		opts.Load = 1
 	}
-	s := &suite{factory: newStore, prec: opts.Precision, load: opts.Load}
+	s := &suite{factory: newStore, prec: opts.Precision, load: opts.Load, corrupt: opts.Corrupt}
 
 	t.Run("Get", s.testGet)
 	t.Run("SetGet", s.testSetGet)
@@ -113,6 +129,9 @@ func RunWith(t *testing.T, newStore Factory, opts Options) {
 	t.Run("Lister", s.testLister)
 	t.Run("Creator", s.testCreator)
 	t.Run("UserIndex", s.testUserIndex)
+	t.Run("TouchRacesSwap", s.testTouchRace)
+	t.Run("Corrupt", s.testCorrupt)
+	t.Run("NoKeyInErrors", s.testNoKeyInErrors)
 	t.Run("Manager", s.testManager)
 	t.Run("Requests", s.testSessionConcurrency)
 }
@@ -121,6 +140,7 @@ type suite struct {
 	factory Factory
 	prec    time.Duration
 	load    float64
+	corrupt map[string]CorruptFunc
 }
 
 // newStore calls the factory and checks its result.

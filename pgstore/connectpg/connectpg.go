@@ -107,28 +107,44 @@ func wrap(ctx context.Context, op string, err error) error {
 // seconds is connect-pg-simple's Math.ceil(ms / 1000).
 func seconds(t time.Time) int64 { return int64(math.Ceil(float64(t.UnixMilli()) / 1000)) }
 
+// readable is the SQL condition on a row that Get can read: no NULL (a
+// table made by hand may allow them), a finite expire, and a sess that is
+// not a damaged {"__sesh_bytes":…} wrapper (jsonwrap.Unwrap's rule: a
+// wrapper is what starts with its prefix and ends with "}, and its
+// content must be standard base64; json text holds no raw line breaks,
+// the only other bytes the decoder skips).
+const readable = `(sess IS NOT NULL AND expire IS NOT NULL AND isfinite(expire) AND NOT (position('{"__sesh_bytes":"' in sess::text) = 1 AND ` +
+	`right(sess::text, 2) = '"}' AND sess::text !~ '^\{"__sesh_bytes":"([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"\}$'))`
+
+// errCorrupt is the error of a row Get cannot read; it holds no key.
+var errCorrupt = fmt.Errorf("connectpg: a row the store cannot read: %w", sesh.ErrCorrupt)
+
 // Get returns the record whose expire has not passed, or sesh.ErrNotFound.
+// A row it cannot read (a NULL, an infinite expire, a damaged wrapper of
+// bytes that are not JSON) yields an error wrapping sesh.ErrCorrupt.
 func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
 	if err := check(ctx, key); err != nil {
 		return sesh.Record{}, err
 	}
-	var text string
-	var exp float64
+	var text *string
+	var exp *float64
 	err := s.p.QueryRow(ctx, `SELECT sess::text, extract(epoch from expire::timestamptz)::float8 FROM `+s.table+
-		` WHERE sid = $1 AND expire >= to_timestamp($2)`, key, seconds(s.now())).Scan(&text, &exp)
+		` WHERE sid = $1`, key).Scan(&text, &exp)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return sesh.Record{}, sesh.ErrNotFound
 	}
 	if err != nil {
 		return sesh.Record{}, wrap(ctx, "get", err)
 	}
-	data, err := jsonwrap.Unwrap([]byte(text))
-	if err != nil {
-		return sesh.Record{}, fmt.Errorf("connectpg: %w", sesh.ErrCorrupt)
+	if text == nil || exp == nil || math.IsInf(*exp, 0) || math.IsNaN(*exp) {
+		return sesh.Record{}, errCorrupt
 	}
-	rec := sesh.Record{Data: data, Expires: time.UnixMilli(int64(math.Round(exp * 1000)))}
+	rec := sesh.Record{Expires: time.UnixMilli(int64(math.Round(*exp * 1000)))}
 	if !s.now().Before(rec.Expires) {
 		return sesh.Record{}, sesh.ErrNotFound
+	}
+	if rec.Data, err = jsonwrap.Unwrap([]byte(*text)); err != nil {
+		return sesh.Record{}, errCorrupt
 	}
 	return rec, nil
 }
@@ -149,12 +165,14 @@ func (s *Store) Set(ctx context.Context, key string, rec sesh.Record) error {
 	return nil
 }
 
-// Touch updates expire only, as connect-pg-simple's touch.
+// Touch updates expire only, as connect-pg-simple's touch. It returns
+// sesh.ErrNotFound for a row that is absent, expired or that Get cannot
+// read.
 func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error {
 	if err := check(ctx, key); err != nil {
 		return err
 	}
-	tag, err := s.p.Exec(ctx, `UPDATE `+s.table+` SET expire = to_timestamp($1) WHERE sid = $2 AND expire >= to_timestamp($3)`,
+	tag, err := s.p.Exec(ctx, `UPDATE `+s.table+` SET expire = to_timestamp($1) WHERE sid = $2 AND expire >= to_timestamp($3) AND `+readable,
 		seconds(expires), key, seconds(s.now()))
 	if err != nil {
 		return wrap(ctx, "touch", err)
@@ -224,13 +242,13 @@ func (s *Store) Range(ctx context.Context, fn func(key string, rec sesh.Record) 
 	}
 }
 
-// Len counts the live rows.
+// Len counts the live rows that Get can read.
 func (s *Store) Len(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	var n int
-	if err := s.p.QueryRow(ctx, `SELECT count(*) FROM `+s.table+` WHERE expire >= to_timestamp($1)`, seconds(s.now())).Scan(&n); err != nil {
+	if err := s.p.QueryRow(ctx, `SELECT count(*) FROM `+s.table+` WHERE expire >= to_timestamp($1) AND `+readable, seconds(s.now())).Scan(&n); err != nil {
 		return 0, wrap(ctx, "len", err)
 	}
 	return n, nil

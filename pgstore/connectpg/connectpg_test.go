@@ -53,7 +53,7 @@ func newStore(t *testing.T, p *pgxpool.Pool) *Store {
 
 func TestConformance(t *testing.T) {
 	p := pool(t)
-	storetest.RunWith(t, func(t *testing.T) sesh.Store { return newStore(t, p) }, storetest.Options{Precision: time.Second})
+	storetest.RunWith(t, func(t *testing.T) sesh.Store { return newStore(t, p) }, storetest.Options{Precision: time.Second, Corrupt: corruptions})
 }
 
 // TestLayout: the row connect-pg-simple reads, and JSON kept verbatim.

@@ -87,6 +87,19 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 
 func check(ctx context.Context, key string) error { return storekit.CheckKey(ctx, key) }
 
+// errWrongType reports a key under the prefix that holds a hash, a list or
+// another type than a string; errNoTTL one without the TTL connect-redis
+// always sets. Both wrap sesh.ErrCorrupt and hold no key.
+var (
+	errWrongType = fmt.Errorf("connectredis: a key of the wrong type: %w", sesh.ErrCorrupt)
+	errNoTTL     = fmt.Errorf("connectredis: a record without a TTL: %w", sesh.ErrCorrupt)
+	// errUnreadable is Touch's: one of the two, left alone.
+	errUnreadable = fmt.Errorf("connectredis: a key of the wrong type, or without a TTL: %w", sesh.ErrCorrupt)
+)
+
+// wrongType reports Redis's WRONGTYPE error.
+func wrongType(err error) bool { return redis.HasErrorPrefix(err, "WRONGTYPE") }
+
 func wrap(ctx context.Context, op string, err error) error {
 	return storekit.Wrap(ctx, "connectredis", op, err)
 }
@@ -101,7 +114,9 @@ func (s *Store) ttl(exp time.Time) time.Duration {
 }
 
 // Get returns the record under key with its Redis expiry, or
-// sesh.ErrNotFound.
+// sesh.ErrNotFound. A key of another type than a string, or (without
+// Options.NoTTL) one without a TTL, yields an error wrapping
+// sesh.ErrCorrupt.
 func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
 	if err := check(ctx, key); err != nil {
 		return sesh.Record{}, err
@@ -117,6 +132,9 @@ func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
 	if errors.Is(err, redis.Nil) {
 		return sesh.Record{}, sesh.ErrNotFound
 	}
+	if wrongType(get.Err()) {
+		return sesh.Record{}, errWrongType
+	}
 	if err != nil {
 		return sesh.Record{}, wrap(ctx, "get", err)
 	}
@@ -128,7 +146,7 @@ func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
 	case s.noTTL > 0:
 		expires = s.now().Add(s.noTTL)
 	default: // connect-redis always sets a TTL
-		return sesh.Record{}, fmt.Errorf("connectredis: %s has no TTL: %w", k, sesh.ErrCorrupt)
+		return sesh.Record{}, errNoTTL
 	}
 	rec := sesh.Record{Data: []byte(get.Val()), Expires: expires}
 	if !s.now().Before(rec.Expires) {
@@ -153,30 +171,48 @@ func (s *Store) Set(ctx context.Context, key string, rec sesh.Record) error {
 	return nil
 }
 
+// touchScript is connect-redis's touch, EXPIRE (or DEL for an expiry
+// already past: ARGV[1] is "0"), on a string only: it returns 1 done, 0
+// absent, -1 a key of another type, or without a TTL when ARGV[2] is "1"
+// (Get reads such a record as corrupt), left alone.
+var touchScript = redis.NewScript(`
+local t = redis.call('TYPE', KEYS[1]).ok
+if t == 'none' then return 0 end
+if t ~= 'string' then return -1 end
+if ARGV[2] == '1' and redis.call('PTTL', KEYS[1]) == -1 then return -1 end
+if ARGV[1] == '0' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return 1
+`)
+
 // Touch is connect-redis's touch: EXPIRE only; the JSON is not rewritten.
+// It returns sesh.ErrNotFound if the key is absent, and an error wrapping
+// sesh.ErrCorrupt, changing nothing, if it holds another type than a
+// string or (without Options.NoTTL) has no TTL.
 func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error {
 	if err := check(ctx, key); err != nil {
 		return err
 	}
-	ttl := s.ttl(expires)
-	if ttl <= 0 {
-		n, err := s.c.Del(ctx, s.prefix+key).Result()
-		if err != nil {
-			return wrap(ctx, "touch", err)
-		}
-		if n == 0 {
-			return sesh.ErrNotFound
-		}
-		return nil
+	secs := int64(s.ttl(expires) / time.Second)
+	strict := 0
+	if s.noTTL == 0 {
+		strict = 1
 	}
-	ok, err := s.c.Expire(ctx, s.prefix+key, ttl).Result()
+	n, err := touchScript.Run(ctx, s.c, []string{s.prefix + key}, secs, strict).Int64()
 	if err != nil {
 		return wrap(ctx, "touch", err)
 	}
-	if !ok {
+	switch n {
+	case 1:
+		return nil
+	case 0:
 		return sesh.ErrNotFound
+	default:
+		return errUnreadable
 	}
-	return nil
 }
 
 // Delete removes the record. An absent key is not an error.
@@ -233,13 +269,44 @@ func (s *Store) Range(ctx context.Context, fn func(key string, rec sesh.Record) 
 	return nil
 }
 
-// Len counts the records under the prefix.
+// Len counts the records under the prefix that Get would return: it
+// reads each key's type and expiry (TYPE, PEXPIRETIME, one pipeline per
+// SCAN page), never its value, and leaves out keys of another type than a
+// string and, without Options.NoTTL, keys without a TTL.
 func (s *Store) Len(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	n := 0
-	err := s.scan(ctx, func(keys []string) (bool, error) { n += len(keys); return true, nil })
+	err := s.scan(ctx, func(keys []string) (bool, error) {
+		types := make([]*redis.StatusCmd, len(keys))
+		exps := make([]*redis.DurationCmd, len(keys))
+		_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, k := range keys {
+				types[i] = p.Type(ctx, s.prefix+k)
+				exps[i] = p.PExpireTime(ctx, s.prefix+k)
+			}
+			return nil
+		})
+		if err != nil {
+			return false, err
+		}
+		now := s.now()
+		for i := range keys {
+			if types[i].Val() != "string" {
+				continue
+			}
+			switch ms := exps[i].Val(); {
+			case ms >= 0:
+				if now.Before(time.UnixMilli(int64(ms / time.Millisecond))) {
+					n++
+				}
+			case ms == -1 && s.noTTL > 0: // no TTL (-2: gone meanwhile)
+				n++
+			}
+		}
+		return true, nil
+	})
 	if err != nil {
 		return 0, wrap(ctx, "len", err)
 	}

@@ -32,7 +32,7 @@ func newStore(t *testing.T, c *redis.Client, p string) *Store {
 func TestConformance(t *testing.T) {
 	c := client(t)
 	storetest.RunWith(t, func(t *testing.T) sesh.Store { return newStore(t, c, prefix()) },
-		storetest.Options{Precision: time.Second})
+		storetest.Options{Precision: time.Second, Corrupt: corruptions})
 }
 
 // TestLayout: the key and TTL connect-redis reads.

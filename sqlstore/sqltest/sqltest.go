@@ -60,14 +60,21 @@ func NewStore(t *testing.T, db *sql.DB, newStore NewFunc, opts sqlstore.Options)
 	return st
 }
 
-// Run runs storetest (microsecond precision) and the SQL checks.
+// Run runs storetest (microsecond precision, with the dialect's
+// Corruptions) and the SQL checks.
 func Run(t *testing.T, db *sql.DB, newStore NewFunc) {
 	t.Helper()
+	probe, err := newStore(db, sqlstore.Options{CleanupInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe.Close()
 	storetest.RunWith(t, func(t *testing.T) sesh.Store {
 		return NewStore(t, db, newStore, sqlstore.Options{})
-	}, storetest.Options{Precision: time.Microsecond})
+	}, storetest.Options{Precision: time.Microsecond, Corrupt: Corruptions(probe.Dialect())})
 
 	t.Run("SQL", func(t *testing.T) {
+		t.Run("LockedRowHonoursContext", func(t *testing.T) { checkLockedRow(t, db, newStore) })
 		t.Run("CreateTableIsIdempotent", func(t *testing.T) {
 			st := NewStore(t, db, newStore, sqlstore.Options{})
 			ctx := t.Context()

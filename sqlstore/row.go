@@ -1,0 +1,77 @@
+package sqlstore
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/sesh-go/sesh"
+)
+
+// rawRow receives the columns data, expires, version and user_id as the
+// driver gives them, so that a value of the wrong type (SQLite keeps any
+// type in any column; a table made by hand may allow NULL) is read and
+// judged here instead of failing inside the driver's Scan.
+type rawRow struct {
+	data, expires, version, user any
+}
+
+func (r *rawRow) dest() []any { return []any{&r.data, &r.expires, &r.version, &r.user} }
+
+// record returns the row as a record, and false if the store could not
+// have written it: a NULL, a value of another type, or a version that is
+// not positive. Dialect.Readable is the same judgement in SQL.
+func (r *rawRow) record() (sesh.Record, bool) {
+	var rec sesh.Record
+	switch d := r.data.(type) {
+	case []byte:
+		rec.Data = d
+	case string:
+		rec.Data = []byte(d)
+	default:
+		return sesh.Record{}, false
+	}
+	if rec.Data == nil {
+		rec.Data = []byte{}
+	}
+	exp, ok := integer(r.expires)
+	if !ok {
+		return sesh.Record{}, false
+	}
+	rec.Expires = time.UnixMicro(exp)
+	if rec.Version, ok = integer(r.version); !ok || rec.Version <= 0 {
+		return sesh.Record{}, false
+	}
+	switch u := r.user.(type) {
+	case string:
+		rec.UserID = u
+	case []byte:
+		rec.UserID = string(u)
+	default:
+		return sesh.Record{}, false
+	}
+	return rec, true
+}
+
+// integer reads an integer column: int64 from most drivers, the decimal
+// text of MySQL's text protocol (interpolateParams=true).
+func integer(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case int32:
+		return int64(n), true
+	case []byte:
+		i, err := strconv.ParseInt(string(n), 10, 64)
+		return i, err == nil
+	case string:
+		i, err := strconv.ParseInt(n, 10, 64)
+		return i, err == nil
+	}
+	return 0, false
+}
+
+// corrupt is the error of a row the store cannot read. It holds no key.
+func (s *Store) corrupt(op string) error {
+	return fmt.Errorf("sqlstore(%s): %s: a row the store cannot read: %w", s.d.Name, op, sesh.ErrCorrupt)
+}
