@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,7 +65,7 @@ func TestSentinel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cookies = append(cookies, c[:len("session=")+43])
+			cookies = append(cookies, c[:strings.IndexByte(c, ';')])
 		}
 		mc := redis.NewClient(&redis.Options{Addr: master.addr})
 		if err := mc.Do(ctx, "WAIT", 1, 5000).Err(); err != nil {

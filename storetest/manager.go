@@ -90,6 +90,11 @@ func (s *suite) testManager(t *testing.T) {
 				if err := sess.Set("user", "alice"); err != nil {
 					t.Error(err)
 				}
+				// A real change on every call: setting a value to what it
+				// holds is no modification.
+				if _, err := sesh.Update(sess, "visits", func(n int, _ bool) (int, error) { return n + 1, nil }); err != nil {
+					t.Error(err)
+				}
 				return
 			}
 			u, _ := sesh.Get[string](sess, "user")

@@ -143,7 +143,9 @@ func TestEncodeRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"cookie":{"originalMaxAge":3600000,"expires":"2026-11-24T13:00:00.000Z","httpOnly":true,"path":"/","sameSite":"lax"},"fromNode":[1,"x"],"user":{"name":"bob"},"views":3,"__sesh":{"c":1700000000000,"u":"bob","p":3600000,"t":{"views":1800000000000}}}`
+	// sesh's cookies are Secure by default, and the record says so, as
+	// express-session records the secure it sent.
+	want := `{"cookie":{"originalMaxAge":3600000,"expires":"2026-11-24T13:00:00.000Z","secure":true,"httpOnly":true,"path":"/","sameSite":"lax"},"fromNode":[1,"x"],"user":{"name":"bob"},"views":3,"__sesh":{"c":1700000000000,"u":"bob","p":3600000,"t":{"views":1800000000000}}}`
 	if string(b) != want {
 		t.Fatalf("Encode =\n%s\nwant\n%s", b, want)
 	}

@@ -119,7 +119,7 @@ func TestManagerWritesRemixFormat(t *testing.T) {
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 	line := w.Header().Get("Set-Cookie")
-	if !strings.HasPrefix(line, "__session=") || !strings.HasSuffix(line, "; Path=/; HttpOnly; SameSite=Lax") {
+	if !strings.HasPrefix(line, "__session=") || !strings.HasSuffix(line, "; Path=/; HttpOnly; Secure; SameSite=Lax") {
 		t.Fatalf("Set-Cookie %q", line)
 	}
 	v := unescape(t, strings.TrimPrefix(line[:strings.IndexByte(line, ';')], "__session="))
