@@ -292,6 +292,9 @@ type Config struct {
 	// 413 for a session over Config.MaxSize, and 500 otherwise. The
 	// middleware logs the error once before calling it.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// Observer, when set, sees every store call and lifecycle event, for
+	// metrics and traces (see the seshotel module). Default none: no cost.
+	Observer Observer
 	// Logger receives lifecycle events; default slog.Default(). Events never
 	// contain a session ID, only a short one-way handle.
 	Logger *slog.Logger

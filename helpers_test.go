@@ -131,7 +131,7 @@ func (p plainStore) Set(ctx context.Context, k string, r sesh.Record) error {
 func (p plainStore) Delete(ctx context.Context, k string) error { return p.s.Delete(ctx, k) }
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	clock *fakeClock
 	mem   *memstore.Store
 	spy   *spyStore
@@ -158,7 +158,7 @@ func (b *syncBuffer) String() string {
 
 // newEnv builds a Manager over a spied memstore sharing a fake clock.
 // mod may change the configuration before New.
-func newEnv(t *testing.T, mod func(*sesh.Config)) *env {
+func newEnv(t testing.TB, mod func(*sesh.Config)) *env {
 	t.Helper()
 	e := &env{t: t, clock: newClock(), logs: &syncBuffer{}}
 	e.mem = memstore.New(memstore.Options{Now: e.clock.Now})

@@ -36,17 +36,20 @@ func (m *Manager) lock(ctx context.Context, s *Session, key string) error {
 		// Take the wake-up channel before trying, so a release that comes
 		// after a failed try is never missed.
 		wake := m.lockWaiters(lk)
-		v, err := m.swapper.Swap(ctx, lk, Record{Data: lockData, Expires: m.now().Add(m.cfg.LockTTL)})
+		v, err := m.swap(ctx, "lock", lk, Record{Data: lockData, Expires: m.now().Add(m.cfg.LockTTL)})
 		if err == nil {
 			s.locked, s.lockKey, s.lockVer = true, lk, v
 			m.held.Store(lk, struct{}{})
+			if attempt > 0 {
+				m.observe(ctx, Event{Kind: EventLockWaited, Wait: time.Since(start)})
+			}
 			return nil
 		}
 		if !errors.Is(err, ErrConflict) {
 			return fmt.Errorf("sesh: lock session: %w", err)
 		}
 		if time.Since(start) >= m.cfg.LockWait {
-			return &ConflictError{Reason: fmt.Sprintf("another request held the session's lock for longer than Config.LockWait (%v)", m.cfg.LockWait)}
+			return m.conflict(ctx, fmt.Sprintf("another request held the session's lock for longer than Config.LockWait (%v)", m.cfg.LockWait))
 		}
 		// A holder in this Manager wakes the waiters when it releases (the
 		// long timer only covers a holder that vanished); a holder
@@ -92,7 +95,7 @@ func (m *Manager) unlock(ctx context.Context, s *Session) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	_, err := m.swapper.Swap(ctx, lk, Record{Data: lockData, Expires: m.now().Add(-time.Minute), Version: v})
+	_, err := m.swap(ctx, "unlock", lk, Record{Data: lockData, Expires: m.now().Add(-time.Minute), Version: v})
 	m.held.Delete(lk)
 	if ch, ok := m.wake.LoadAndDelete(lk); ok {
 		close(ch.(chan struct{}))

@@ -31,6 +31,8 @@ type Manager struct {
 	plainHTTPWarned atomic.Bool
 	clearSiteData   string   // the Clear-Site-Data header value, "" for none
 	held            sync.Map // lock key -> struct{}: locks this Manager holds
+	obs             Observer
+	storeType       string // the store's Go type, for the Observer
 	// defaultIDs: GenID is NewID and StoreKey is HashID, so a new ID and
 	// its key can be minted together (newIDAndKey).
 	defaultIDs bool
@@ -56,6 +58,10 @@ func New(cfg Config) (*Manager, error) {
 	}
 	if c.AbsoluteTimeout > 0 {
 		m.absolute = c.AbsoluteTimeout
+	}
+	if c.Observer != nil {
+		m.obs = c.Observer
+		m.storeType = fmt.Sprintf("%T", c.Store)
 	}
 	m.swapper, _ = c.Store.(Swapper)
 	m.toucher, _ = c.Store.(Toucher)
@@ -218,12 +224,13 @@ const (
 // it is absent, expired (absolute deadline included), undecodable or
 // revoked.
 func (m *Manager) fetch(ctx context.Context, key string) (Record, Data, recState, error) {
-	rec, err := m.cfg.Store.Get(ctx, key)
+	rec, err := m.get(ctx, key)
 	if errors.Is(err, ErrNotFound) {
 		return rec, Data{}, recAbsent, nil
 	}
 	if errors.Is(err, ErrCorrupt) {
 		m.keyEvent(ctx, slog.LevelWarn, "corrupt session record: starting a new session", key, "err", err)
+		m.observe(ctx, Event{Kind: EventCorrupt})
 		return rec, Data{}, recAbsent, nil
 	}
 	if err != nil {
@@ -239,11 +246,13 @@ func (m *Manager) fetch(ctx context.Context, key string) (Record, Data, recState
 	var d Data
 	if err := m.cfg.Codec.Decode(rec.Data, &d); err != nil {
 		m.keyEvent(ctx, slog.LevelWarn, "session data decode failed", key, "err", err)
+		m.observe(ctx, Event{Kind: EventDecodeFailed})
 		return rec, Data{}, recAbsent, nil
 	}
 	if m.absolute > 0 && !d.Created.IsZero() && !now.Before(d.Created.Add(m.absolute)) {
 		m.keyEvent(ctx, slog.LevelInfo, "session expired (absolute timeout)", key)
-		if err := m.cfg.Store.Delete(ctx, key); err != nil {
+		m.observe(ctx, Event{Kind: EventExpired})
+		if err := m.del(ctx, key); err != nil {
 			m.keyEvent(ctx, slog.LevelWarn, "deleting expired session failed", key, "err", err)
 		}
 		return rec, Data{}, recAbsent, nil
@@ -252,6 +261,7 @@ func (m *Manager) fetch(ctx context.Context, key string) (Record, Data, recState
 		return rec, Data{}, recAbsent, err
 	} else if revoked {
 		m.keyEvent(ctx, slog.LevelInfo, "session revoked", key)
+		m.observe(ctx, Event{Kind: EventRevoked})
 		return rec, Data{}, recAbsent, nil
 	}
 	return rec, d, recLive, nil
@@ -360,6 +370,11 @@ func (m *Manager) save(ctx context.Context, s *Session) error {
 			msg = "session regenerated"
 		}
 		m.keyEvent(ctx, slog.LevelDebug, msg, s.key)
+		if s.regen {
+			m.observe(ctx, Event{Kind: EventRegenerated})
+		} else {
+			m.observe(ctx, Event{Kind: EventCreated})
+		}
 	}
 	// As express-session: a new session gets its cookie; an existing one
 	// only when rolling, or when a persistent cookie's session was truly
@@ -391,7 +406,7 @@ func (m *Manager) write(ctx context.Context, s *Session, now time.Time, isNew bo
 		if err != nil {
 			return err
 		}
-		key, err := m.creator.Create(ctx, rec)
+		key, err := m.create(ctx, rec)
 		if err != nil {
 			return fmt.Errorf("sesh: save session: %w", err)
 		}
@@ -399,7 +414,7 @@ func (m *Manager) write(ctx context.Context, s *Session, now time.Time, isNew bo
 		if s.regenFrom != "" {
 			// A store that mints IDs and can compare-and-set: learn the new
 			// record's version, then move as on any Swapper store.
-			fresh, err := m.cfg.Store.Get(ctx, key)
+			fresh, err := m.get(ctx, key)
 			if errors.Is(err, ErrNotFound) {
 				// Ended already (EndUserSessions saw the new record).
 				m.unInsert(ctx, s)
@@ -454,12 +469,12 @@ func (m *Manager) insert(ctx context.Context, s *Session, now time.Time) error {
 		}
 		var v int64
 		if m.swapper != nil {
-			v, err = m.swapper.Swap(ctx, key, rec)
+			v, err = m.swap(ctx, "swap", key, rec)
 			if errors.Is(err, ErrConflict) && attempt < 3 {
 				continue // ID collision: mint another
 			}
 		} else {
-			err = m.cfg.Store.Set(ctx, key, rec)
+			err = m.set(ctx, key, rec)
 		}
 		if err != nil {
 			return fmt.Errorf("sesh: save session: %w", err)
@@ -485,7 +500,7 @@ func (m *Manager) retire(ctx context.Context, s *Session, now time.Time) error {
 	tomb := Record{Expires: now.Add(tombstoneTTL)}
 	for attempt := 0; ; attempt++ {
 		tomb.Version = s.regenVer
-		_, err := m.swapper.Swap(ctx, s.regenFrom, tomb)
+		_, err := m.swap(ctx, "swap", s.regenFrom, tomb)
 		switch {
 		case err == nil:
 			s.regenFrom, s.regenVer = "", 0
@@ -511,6 +526,7 @@ func (m *Manager) retire(ctx context.Context, s *Session, now time.Time) error {
 				return nil
 			}
 			m.keyEvent(ctx, slog.LevelDebug, "concurrent update during Regenerate: replaying changes", s.regenFrom)
+			m.observe(ctx, Event{Kind: EventReplay})
 			if err := s.replay(d, now); err != nil {
 				m.unInsert(ctx, s)
 				return err
@@ -520,7 +536,7 @@ func (m *Manager) retire(ctx context.Context, s *Session, now time.Time) error {
 			if err == nil {
 				rec.Version = s.version
 				var v int64
-				if v, err = m.swapper.Swap(ctx, s.key, rec); err == nil {
+				if v, err = m.swap(ctx, "swap", s.key, rec); err == nil {
 					s.version, s.expires = v, rec.Expires
 				}
 			}
@@ -540,7 +556,7 @@ func (m *Manager) retire(ctx context.Context, s *Session, now time.Time) error {
 			}
 		case errors.Is(err, ErrConflict):
 			m.unInsert(ctx, s)
-			return &ConflictError{Reason: fmt.Sprintf("Regenerate lost %d compare-and-sets in a row to other requests on the session", maxReplays)}
+			return m.conflict(ctx, fmt.Sprintf("Regenerate lost %d compare-and-sets in a row to other requests on the session", maxReplays))
 		default:
 			m.unInsert(ctx, s)
 			return fmt.Errorf("sesh: save session: %w", err)
@@ -552,7 +568,7 @@ func (m *Manager) retire(ctx context.Context, s *Session, now time.Time) error {
 // happen. Nobody holds its ID yet; if the delete fails, the record expires
 // unreachable.
 func (m *Manager) unInsert(ctx context.Context, s *Session) {
-	if err := m.cfg.Store.Delete(ctx, s.key); err != nil {
+	if err := m.del(ctx, s.key); err != nil {
 		m.keyEvent(ctx, slog.LevelWarn, "deleting the record of an abandoned Regenerate failed", s.key, "err", err)
 	}
 	s.id, s.key, s.version = "", "", 0
@@ -570,9 +586,9 @@ func (m *Manager) update(ctx context.Context, s *Session, now time.Time) error {
 		rec.Version = s.version
 		var v int64
 		if m.swapper != nil {
-			v, err = m.swapper.Swap(ctx, s.key, rec)
+			v, err = m.swap(ctx, "swap", s.key, rec)
 		} else {
-			err = m.cfg.Store.Set(ctx, s.key, rec)
+			err = m.set(ctx, s.key, rec)
 		}
 		switch {
 		case err == nil:
@@ -584,7 +600,7 @@ func (m *Manager) update(ctx context.Context, s *Session, now time.Time) error {
 		case errors.Is(err, ErrConflict) && s.locked:
 			// With Serialize, this request held the session's lock since it
 			// loaded: a newer version means the lock expired under it.
-			return &ConflictError{Reason: "the session's lock expired before the write (the request outlived Config.LockTTL)"}
+			return m.conflict(ctx, "the session's lock expired before the write (the request outlived Config.LockTTL)")
 		case errors.Is(err, ErrConflict) && attempt < maxReplays-1:
 			fresh, d, st, ferr := m.fetch(ctx, s.key)
 			switch {
@@ -598,6 +614,7 @@ func (m *Manager) update(ctx context.Context, s *Session, now time.Time) error {
 				return nil
 			}
 			m.keyEvent(ctx, slog.LevelDebug, "concurrent update: replaying changes", s.key)
+			m.observe(ctx, Event{Kind: EventReplay})
 			if err := s.replay(d, now); err != nil {
 				return err
 			}
@@ -606,7 +623,7 @@ func (m *Manager) update(ctx context.Context, s *Session, now time.Time) error {
 				return fmt.Errorf("sesh: save session: %w", err)
 			}
 		case errors.Is(err, ErrConflict):
-			return &ConflictError{Reason: fmt.Sprintf("the commit lost %d compare-and-sets in a row to other requests on the session", maxReplays)}
+			return m.conflict(ctx, fmt.Sprintf("the commit lost %d compare-and-sets in a row to other requests on the session", maxReplays))
 		default:
 			return fmt.Errorf("sesh: save session: %w", err)
 		}
@@ -652,11 +669,19 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// conflict reports and returns a *ConflictError.
+func (m *Manager) conflict(ctx context.Context, reason string) error {
+	err := &ConflictError{Reason: reason}
+	m.observe(ctx, Event{Kind: EventConflict, Err: err})
+	return err
+}
+
 // lostToDestroy handles a commit that found its record gone: another
 // request destroyed the session (or it expired) after this one loaded it.
 // Destroy wins: nothing is written and the client's cookie is expired.
 func (m *Manager) lostToDestroy(ctx context.Context, s *Session) {
 	m.keyEvent(ctx, slog.LevelInfo, "session destroyed by another request: changes dropped", s.key)
+	m.observe(ctx, Event{Kind: EventLostToDestroy})
 	s.status = StatusDestroyed
 	s.id, s.key, s.version = "", "", 0
 	s.data = Data{}
@@ -672,6 +697,7 @@ func (m *Manager) lostToDestroy(ctx context.Context, s *Session) {
 // the new ID may reach the browser before or after this one.
 func (m *Manager) lostToMove(ctx context.Context, s *Session) {
 	m.keyEvent(ctx, slog.LevelWarn, "session moved to a new ID by a concurrent request (sign-in): this request's changes dropped", s.key)
+	m.observe(ctx, Event{Kind: EventLostToMove})
 	s.status = StatusNew
 	s.id, s.key, s.version = "", "", 0
 	s.data = Data{}
@@ -735,7 +761,9 @@ func (m *Manager) encode(s *Session, now time.Time) (Record, error) {
 		return Record{}, fmt.Errorf("sesh: encode session: %w", err)
 	}
 	if m.cfg.MaxSize > 0 && len(b) > m.cfg.MaxSize {
-		return Record{}, &SizeError{Size: len(b), Limit: m.cfg.MaxSize}
+		err := &SizeError{Size: len(b), Limit: m.cfg.MaxSize}
+		m.observe(context.Background(), Event{Kind: EventTooLarge, Err: err})
+		return Record{}, err
 	}
 	return Record{Data: b, Expires: exp, UserID: s.data.UserID}, nil
 }
@@ -755,11 +783,12 @@ func (m *Manager) dropExpiredValues(s *Session, now time.Time) {
 func (m *Manager) deleteDead(ctx context.Context, s *Session) error {
 	for len(s.dead) > 0 {
 		key := s.dead[0]
-		if err := m.cfg.Store.Delete(ctx, key); err != nil {
+		if err := m.del(ctx, key); err != nil {
 			return fmt.Errorf("sesh: delete session: %w", err)
 		}
 		if s.status == StatusDestroyed {
 			m.keyEvent(ctx, slog.LevelDebug, "session destroyed", key)
+			m.observe(ctx, Event{Kind: EventDestroyed})
 		}
 		s.dead = s.dead[1:]
 	}
@@ -814,7 +843,7 @@ func (m *Manager) touchIfDue(ctx context.Context, s *Session, now time.Time) err
 	var err error
 	switch {
 	case m.toucher != nil:
-		err = m.toucher.Touch(ctx, s.key, next)
+		err = m.touchRec(ctx, s.key, next)
 		if errors.Is(err, ErrConflict) {
 			// The store's touch lost a race to a concurrent write, which
 			// moved the expiry itself: a lost touch is not an error.
@@ -825,7 +854,7 @@ func (m *Manager) touchIfDue(ctx context.Context, s *Session, now time.Time) err
 		if rec, err = m.encode(s, now); err == nil {
 			rec.Version = s.version
 			var v int64
-			v, err = m.swapper.Swap(ctx, s.key, rec)
+			v, err = m.swap(ctx, "swap", s.key, rec)
 			if err == nil {
 				s.version = v
 			} else if errors.Is(err, ErrConflict) {
@@ -836,7 +865,7 @@ func (m *Manager) touchIfDue(ctx context.Context, s *Session, now time.Time) err
 	default:
 		var rec Record
 		if rec, err = m.encode(s, now); err == nil {
-			err = m.cfg.Store.Set(ctx, s.key, rec)
+			err = m.set(ctx, s.key, rec)
 		}
 	}
 	switch {

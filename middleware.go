@@ -122,6 +122,7 @@ func (m *Manager) failed(ctx context.Context, what string, err error) {
 		level, hint = slog.LevelWarn, "the request's context ended during a store call"
 	}
 	m.event(ctx, level, what, "", "err", err, "fix", hint)
+	m.observe(ctx, Event{Kind: EventFailClosed, Err: err})
 }
 
 // requestState is what Handler allocates per request.

@@ -33,6 +33,12 @@ func (e *CookieTooLargeError) Error() string {
 
 func (e *CookieTooLargeError) Unwrap() error { return ErrCookieTooLarge }
 
+// tooLarge reports a cookie-only session that does not fit, and returns err.
+func (m *Manager) tooLarge(err *CookieTooLargeError) error {
+	m.observe(context.Background(), Event{Kind: EventCookieTooLarge, Err: err})
+	return err
+}
+
 // chunkName is the cookie name of chunk i.
 func (m *Manager) chunkName(i int) string { return m.cfg.Cookie.Name + "." + strconv.Itoa(i) }
 
@@ -67,10 +73,12 @@ func (m *Manager) loadSealed(ctx context.Context, s *Session, lines []string) er
 		var d Data
 		if err := m.cfg.Codec.Decode(payload, &d); err != nil {
 			m.event(ctx, slog.LevelWarn, "sealed session data decode failed", "")
+			m.observe(ctx, Event{Kind: EventDecodeFailed})
 			continue
 		}
 		if m.absolute > 0 && !d.Created.IsZero() && !now.Before(d.Created.Add(m.absolute)) {
 			m.keyEvent(ctx, slog.LevelInfo, "session expired (absolute timeout)", d.ID)
+			m.observe(ctx, Event{Kind: EventExpired})
 			s.expireDue = true
 			continue
 		}
@@ -78,6 +86,7 @@ func (m *Manager) loadSealed(ctx context.Context, s *Session, lines []string) er
 			return err
 		} else if revoked {
 			m.keyEvent(ctx, slog.LevelInfo, "session revoked", d.ID)
+			m.observe(ctx, Event{Kind: EventRevoked})
 			s.expireDue = true
 			continue
 		}
@@ -138,7 +147,7 @@ func (m *Manager) writeSealed(s *Session, now time.Time, isNew bool) error {
 	// A value that cannot fit even before it is sealed is refused without
 	// spending the encryption on it.
 	if limit := max(m.cfg.Cookie.MaxChunks, 1) * MaxCookieLine; m.sealer.SealedLen(len(payload)) > limit {
-		return &CookieTooLargeError{Size: m.sealer.SealedLen(len(payload)), Limit: limit}
+		return m.tooLarge(&CookieTooLargeError{Size: m.sealer.SealedLen(len(payload)), Limit: limit})
 	}
 	exp := m.deadline(now, s.data.Created)
 	s.sealed = string(m.sealer.Seal(make([]byte, 0, m.sealer.SealedLen(len(payload))), m.cfg.Cookie.Name, exp, payload))
@@ -146,6 +155,9 @@ func (m *Manager) writeSealed(s *Session, now time.Time, isNew bool) error {
 	s.status = StatusUnmodified
 	s.ops, s.cleared, s.meta, s.reseal = nil, false, false, false
 	s.cookieDue = true
+	if isNew {
+		m.observe(context.Background(), Event{Kind: EventCreated})
+	}
 	return nil
 }
 
@@ -190,14 +202,14 @@ func (m *Manager) sealedCookies(lines []string, s *Session, opts *cookie.Options
 	}
 	maxChunks := m.cfg.Cookie.MaxChunks
 	if maxChunks <= 1 {
-		return nil, &CookieTooLargeError{Size: len(line), Limit: MaxCookieLine}
+		return nil, m.tooLarge(&CookieTooLargeError{Size: len(line), Limit: MaxCookieLine})
 	}
 	// Split the value so that each chunk's whole line fits.
 	overhead := len(line) - len(s.sealed) + len(strconv.Itoa(maxChunks)) + 1
 	per := MaxCookieLine - overhead
 	n := (len(s.sealed) + per - 1) / per
 	if n > maxChunks {
-		return nil, &CookieTooLargeError{Size: len(s.sealed), Limit: maxChunks * per}
+		return nil, m.tooLarge(&CookieTooLargeError{Size: len(s.sealed), Limit: maxChunks * per})
 	}
 	for i := 0; i < n; i++ {
 		part := s.sealed[i*per : min((i+1)*per, len(s.sealed))]

@@ -34,7 +34,7 @@ func interleave(t *testing.T, e *env, id string, first, second func(s *sesh.Sess
 
 func inc(n int, _ bool) (int, error) { return n + 1, nil }
 
-func newSessionWith(t *testing.T, e *env, vals map[string]any) string {
+func newSessionWith(t testing.TB, e *env, vals map[string]any) string {
 	t.Helper()
 	s, err := e.m.Load(context.Background(), "")
 	must(t, err)

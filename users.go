@@ -74,7 +74,7 @@ func (m *Manager) userRecords(ctx context.Context, userID string) (map[string]Re
 	if err != nil {
 		return nil, err
 	}
-	recs, err := ui.ByUser(ctx, userID)
+	recs, err := m.byUser(ctx, ui, userID)
 	if err != nil {
 		return nil, fmt.Errorf("sesh: list user sessions: %w", err)
 	}
@@ -103,10 +103,11 @@ func (m *Manager) EndSession(ctx context.Context, userID, handleStr string) erro
 	}
 	for key := range recs {
 		if handle(key) == handleStr {
-			if err := m.cfg.Store.Delete(ctx, key); err != nil {
+			if err := m.del(ctx, key); err != nil {
 				return fmt.Errorf("sesh: end session: %w", err)
 			}
 			m.event(ctx, slog.LevelInfo, "session ended by its user", handleStr)
+			m.observe(ctx, Event{Kind: EventDestroyed})
 			return nil
 		}
 	}
@@ -128,10 +129,11 @@ func (m *Manager) EndUserSessions(ctx context.Context, userID string, except *Se
 		if key == keep {
 			continue
 		}
-		if err := m.cfg.Store.Delete(ctx, key); err != nil {
+		if err := m.del(ctx, key); err != nil {
 			return n, fmt.Errorf("sesh: end user sessions: %w", err)
 		}
 		n++
+		m.observe(ctx, Event{Kind: EventDestroyed})
 	}
 	m.event(ctx, slog.LevelInfo, "user sessions ended", "", "count", n)
 	return n, nil
