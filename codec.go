@@ -38,7 +38,8 @@ type Data struct {
 
 // A Codec turns Data into the bytes a Store keeps and back. Decode must
 // accept only what Encode produces (no polymorphic decoding); the bytes it
-// sees come from the store, never from the client.
+// sees come from the store, never from the client. Encode never returns
+// empty output: a record with empty Data is a tombstone (see Swapper).
 type Codec interface {
 	Encode(dst []byte, d *Data) ([]byte, error)
 	Decode(src []byte, d *Data) error

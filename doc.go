@@ -11,9 +11,8 @@
 //	if err != nil { … }
 //	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 //		s := sesh.From(r.Context())
-//		s.Regenerate()          // new ID on sign-in: no session fixation
+//		s.SetUserID("alice")    // new ID on sign-in (no fixation); lists and ends alice's sessions
 //		s.Set("user", "alice")  // a JSON snapshot, checked now
-//		s.SetUserID("alice")    // lets you list and end alice's sessions
 //	})
 //	http.ListenAndServe(addr, m.Handler(mux))
 //
@@ -29,10 +28,15 @@
 // session is first saved). The store key is the SHA-256 of the ID, so a
 // dump of the store holds no usable cookie.
 //
+// The cookie is Secure and named __Host-session by default (browsers keep
+// Secure cookies on http://localhost too), HttpOnly and SameSite=Lax.
+//
 // The middleware commits before the first byte of the response, so the
 // Set-Cookie is always in the headers; it sends exactly one Set-Cookie for
-// the session, `Vary: Cookie` on responses that used the session and
-// `Cache-Control: no-store` on responses that set the cookie.
+// the session, `Vary: Cookie` on responses that used the session,
+// `Cache-Control: no-store` on responses that set the cookie and
+// `Cache-Control: private, no-store` on other responses that loaded a live
+// session, unless the handler set its own.
 //
 // # Lifetimes
 //
@@ -44,17 +48,45 @@
 //
 // # Concurrency
 //
-// With a store that implements Swapper (memstore, filestore and the server
-// stores), concurrent requests on one session do not lose each other's
-// changes: a commit that loses the compare-and-set re-reads the record and
-// replays its own changes. When two requests change the same key, the later
-// commit wins. A request that loaded a session before another request
-// destroyed it does not bring it back. With a plain Store the last write
-// wins.
+// With a store that implements Swapper (memstore, filestore, sqlitestore,
+// redisstore, pgstore, mysqlstore, natsstore, memcachestore, dynamostore),
+// concurrent requests on one session keep every key each of them sets: a
+// commit that loses the compare-and-set re-reads the record and replays its
+// own changes. A read-modify-write is exact with Update, whose function runs
+// again on the fresh value at each replay; a Set of a value computed from a
+// Get is replayed as the value, so the later commit wins. Config.Serialize
+// makes the requests of one session take turns (a lease in the store), so a
+// plain Set is exact too.
+//
+// A request that loaded a session before another request destroyed it does
+// not bring it back, and a Regenerate racing a destroy loses. A request still
+// in flight with the cookie of a session that a sign-in just regenerated
+// leaves the new cookie alone (its changes are dropped). When requests keep
+// colliding, the commit fails with a *ConflictError (ErrConflict) and the
+// middleware answers 503 with Retry-After; nothing was saved.
+//
+// With a store without compare-and-set (cfkvstore, redisstore/connectredis,
+// pgstore/connectpg, compat/remix's FileStore, StoreFuncs) the whole session
+// is last-writer-wins, Update is Set, and a save racing a Destroy can bring
+// the session back. README's Concurrency section has the table per store.
+//
+// # Cross-site request forgery
+//
+// The session cookie is SameSite=Lax by default: browsers do not send it on
+// a cross-site POST, PUT or DELETE, so a forged form on another site arrives
+// without a session. That is the first line. The second is
+// http.CrossOriginProtection (Go 1.25), which rejects non-safe cross-origin
+// requests by their Sec-Fetch-Site and Origin headers, whatever cookies
+// they carry: wrap the Manager's handler in it (see the example of
+// Manager.Handler with CrossOriginProtection). SameSite=None cookies (for
+// embedding in other sites) rely on the second line alone. sesh issues no
+// CSRF tokens.
 //
 // # Failures
 //
-// Store errors fail closed: the ErrorHandler answers (500 by default), the
+// Store errors fail closed: the ErrorHandler answers (500 by default; 503
+// for a *ConflictError, 413 for a session over Config.MaxSize), the
 // handler's response is not sent, and the client's cookie is left alone.
-// Every store call is bounded by the request's context.
+// The middleware logs each failure once, with what to do about it. Every
+// store call is bounded by the request's context.
 package sesh

@@ -2,11 +2,13 @@ package sesh_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sesh-go/sesh"
@@ -225,4 +227,78 @@ func ExampleManager_Destroy() {
 	// Output:
 	// __Host-session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax
 	// new
+}
+
+// A counter that stays exact when requests of one session run in parallel:
+// Update's function runs again on the fresh value whenever another request
+// wrote the session first.
+func ExampleUpdate() {
+	store := memstore.New(memstore.Options{})
+	defer store.Close()
+	m, _ := sesh.New(sesh.Config{Store: store})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := sesh.Update(sesh.From(r.Context()), "cart", func(n int, _ bool) (int, error) {
+			if n >= 10 {
+				return n, errors.New("cart full")
+			}
+			return n + 1, nil
+		})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusConflict)
+			return
+		}
+		fmt.Fprint(w, n)
+	}))
+
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("POST", "/", nil))
+	c := w.Header().Get("Set-Cookie")
+	cookie := c[:strings.IndexByte(c, ';')]
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := httptest.NewRequest("POST", "/", nil)
+			r.Header.Set("Cookie", cookie)
+			h.ServeHTTP(httptest.NewRecorder(), r)
+		}()
+	}
+	wg.Wait()
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Cookie", cookie)
+	s, _ := m.LoadRequest(r)
+	n, _ := sesh.Get[int](s, "cart")
+	fmt.Println(n)
+	// Output: 6
+}
+
+// CSRF: SameSite=Lax keeps the cookie off cross-site POSTs, and
+// http.CrossOriginProtection rejects cross-origin state-changing requests
+// whatever cookies they carry.
+func ExampleManager_Handler_crossOriginProtection() {
+	store := memstore.New(memstore.Options{})
+	defer store.Close()
+	m, _ := sesh.New(sesh.Config{Store: store})
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /transfer", func(w http.ResponseWriter, r *http.Request) {
+		sesh.From(r.Context()).Set("done", true)
+		io.WriteString(w, "ok")
+	})
+	h := http.NewCrossOriginProtection().Handler(m.Handler(mux))
+
+	forged := httptest.NewRequest("POST", "https://bank.example/transfer", nil)
+	forged.Header.Set("Sec-Fetch-Site", "cross-site")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, forged)
+	fmt.Println(w.Code)
+
+	same := httptest.NewRequest("POST", "https://bank.example/transfer", nil)
+	same.Header.Set("Sec-Fetch-Site", "same-origin")
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, same)
+	fmt.Println(w.Code)
+	// Output:
+	// 403
+	// 200
 }

@@ -60,13 +60,24 @@ type Store interface {
 
 // Toucher is implemented by stores that can move a record's expiry without
 // rewriting its data. Touch returns ErrNotFound if the key is absent or
-// expired, and leaves the record's Version unchanged.
+// expired, ErrCorrupt (or ErrNotFound) for a record it cannot read, and
+// leaves the record's Version unchanged. A store whose Touch is itself a
+// read and a compare-and-set may, after losing to concurrent writes a few
+// times, return an error wrapping ErrConflict: another request wrote the
+// record meanwhile, and the Manager does not count that as a failure.
 type Toucher interface {
 	Touch(ctx context.Context, key string, expires time.Time) error
 }
 
 // Swapper is implemented by stores that can compare-and-set; it is how the
 // Manager prevents lost updates and keeps a destroyed session destroyed.
+//
+// Besides sessions, the Manager keeps two kinds of short-lived records in a
+// Swapper store: a tombstone (empty Data, no UserID) at the old key of a
+// session Regenerate moved, for a couple of minutes, and with
+// Config.Serialize a lock at "lock:<hash>" (Data "{}", no UserID) for as
+// long as a request holds it. Listings (Lister.Range, sesh ls) show them;
+// UserIndex never does.
 type Swapper interface {
 	// Swap writes rec under key only if the stored version equals
 	// rec.Version, and returns the new version (never 0, and never a version
