@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesh-go/sesh"
 	"github.com/sesh-go/sesh/filestore"
 )
 
@@ -354,19 +353,5 @@ func TestRunRejectsBadStore(t *testing.T) {
 	}, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "memory") {
 		t.Fatalf("bad store URL: err %v, want an error naming the known schemes", err)
-	}
-}
-
-// TestStoreSchemes: $STORE accepts every store the repository ships.
-func TestStoreSchemes(t *testing.T) {
-	have := map[string]bool{}
-	for _, s := range sesh.Schemes() {
-		have[s] = true
-	}
-	for _, s := range []string{"memory", "file", "sqlite", "postgres", "mysql", "redis", "redis+cluster", "redis+sentinel",
-		"nats", "memcache", "dynamodb", "cfkv"} {
-		if !have[s] {
-			t.Errorf("scheme %q is not registered in the demo (registered: %v)", s, sesh.Schemes())
-		}
 	}
 }

@@ -15,6 +15,12 @@
 //	STORE='dynamodb://sessions?region=us-east-1&endpoint=http://127.0.0.1:8000' make demo
 //	STORE='cfkv://ACCOUNT_ID/NAMESPACE_ID' make demo  # token in CLOUDFLARE_API_TOKEN
 //
+// The default build compiles the sqlite, memory and file stores only, so
+// that a first build stays short. The other drivers (the AWS SDK among them)
+// come with the build tag allstores, which make demo adds when $STORE names
+// another scheme; without make, run go run -tags allstores . here. A build
+// without the tag refuses such a $STORE with an error that says so.
+//
 // The demo is served over plain HTTP on loopback, so its cookie is not marked
 // Secure (sesh's SecureAuto does that by itself); in production, put it
 // behind TLS.
@@ -35,18 +41,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sesh-go/sesh"
-	_ "github.com/sesh-go/sesh/cfkvstore"     // cfkv://account/namespace (Cloudflare Workers KV)
-	_ "github.com/sesh-go/sesh/dynamostore"   // dynamodb://table?region=…
-	_ "github.com/sesh-go/sesh/filestore"     // file:///dir
-	_ "github.com/sesh-go/sesh/memcachestore" // memcache://host:port
-	_ "github.com/sesh-go/sesh/memstore"      // memory://
-	_ "github.com/sesh-go/sesh/mysqlstore"    // mysql://
-	_ "github.com/sesh-go/sesh/natsstore"     // nats://host:port/bucket
-	_ "github.com/sesh-go/sesh/pgstore"       // postgres://
-	_ "github.com/sesh-go/sesh/redisstore"    // redis://, redis+cluster://, redis+sentinel://
-	_ "github.com/sesh-go/sesh/sqlitestore"   // sqlite:///file.db (the default)
+	_ "github.com/sesh-go/sesh/filestore"   // file:///dir
+	_ "github.com/sesh-go/sesh/memstore"    // memory://
+	_ "github.com/sesh-go/sesh/sqlitestore" // sqlite:///file.db (the default)
 )
+
+// The other stores (their drivers, the AWS SDK among them, take most of a
+// cold build) are compiled in by the build tag allstores: see stores_all.go.
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -74,7 +75,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer) error {
 		}
 		storeURL = (&url.URL{Scheme: "sqlite", Path: filepath.ToSlash(filepath.Join(dir, "sessions.db"))}).String()
 	}
-	store, err := sesh.Open(ctx, storeURL)
+	store, err := openStore(ctx, storeURL)
 	if err != nil {
 		return err
 	}
