@@ -1,6 +1,8 @@
 // Command seshdemo is a small site that shows sesh at work: sign-in with a
-// flash message and a regenerated ID, a cart kept in the session, the list of
-// a user's sessions with "sign out everywhere else", and sign-out.
+// flash message and a regenerated ID, a cart kept in the session, "stay
+// signed in", the list of a user's sessions (browser and system read from
+// each one's User-Agent) with "sign out everywhere else", and sign-out. Its
+// pages are plain HTML and CSS: no JavaScript.
 //
 // It runs on an embedded SQLite file (./.seshdemo/sessions.db, created on
 // first run) by default, so it needs nothing but Go:
@@ -20,6 +22,11 @@
 // come with the build tag allstores, which make demo adds when $STORE names
 // another scheme; without make, run go run -tags allstores . here. A build
 // without the tag refuses such a $STORE with an error that says so.
+//
+// Sessions end after about 30 minutes without a visit (sesh records a visit
+// at most once a minute) and 12 hours after they started: sesh's defaults.
+// "Stay signed in" makes the cookie persistent until that 12-hour deadline,
+// so it survives a browser restart; it does not lengthen the session.
 //
 // The demo is served over plain HTTP on loopback, so its cookie is not marked
 // Secure (sesh's SecureAuto does that by itself); in production, put it
