@@ -13,9 +13,22 @@ FUZZTIME ?= 30s
 
 .PHONY: demo test lint bench fuzz tools modules browser engines
 
-## demo: run the demo site on an embedded store (prints its address)
+## demo: run the demo site (prints its address), on SQLite by default or on
+## any store by URL: make demo STORE=redis://127.0.0.1:6379/0. The default
+## build has the sqlite, memory and file stores only; a STORE of another
+## scheme builds the demo with every store driver (-tags allstores).
 demo:
-	cd cmd/seshdemo && $(GO) run .
+	@cd cmd/seshdemo && case "$${STORE:-}" in \
+		""|sqlite:*|memory:*|file:*) tags=; \
+			what="the sqlite, memory and file stores"; first="the pure-Go SQLite driver";; \
+		*) tags="-tags allstores"; \
+			what="every store driver (-tags allstores, for STORE=$${STORE%%:*}://…)"; first="every driver (the AWS SDK included)";; \
+	esac; \
+	echo "== go build: the demo with $$what"; \
+	echo "   (a first build compiles $$first and can take minutes; later builds come from Go's build cache)"; \
+	start=$$SECONDS; mkdir -p -m 700 .seshdemo && $(GO) build $$tags -o .seshdemo/seshdemo . || exit; \
+	echo "== built in $$((SECONDS - start)) s: starting cmd/seshdemo/.seshdemo/seshdemo (Ctrl-C stops it)"; \
+	exec ./.seshdemo/seshdemo
 
 ## test: every module's tests, with the race detector, then every benchmark
 ## for one iteration (they must run, not just compile). Every module runs

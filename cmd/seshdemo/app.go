@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/subtle"
 	"embed"
 	"html/template"
@@ -16,7 +17,10 @@ import (
 var templateFS embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"ago": func(t time.Time) string { return time.Since(t).Round(time.Second).String() },
+	"rel": relTime,
+	// iso and utc write t for <time datetime> and for a tooltip.
+	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"utc": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 }).ParseFS(templateFS, "templates/*.html"))
 
 // The demo's one user. A real application checks a password hash.
@@ -25,10 +29,13 @@ const (
 	demoPassword = "wonderland"
 )
 
-// rememberFor is the cookie lifetime "remember me" asks for, and the
-// absolute timeout. The 30-minute idle timeout still applies on the server:
-// "remember me" survives a browser restart, not a month of inactivity.
-const rememberFor = 30 * 24 * time.Hour
+// The demo's timeouts, sesh's defaults written out because the sign-in page
+// states them: a session ends after idleTimeout without a visit, and
+// absoluteTimeout after it started whatever happens.
+const (
+	idleTimeout     = 30 * time.Minute
+	absoluteTimeout = 12 * time.Hour
+)
 
 // Items are what the cart can hold.
 var items = []string{"apple", "pear", "plum"}
@@ -49,23 +56,29 @@ func (c cart) Count() int {
 type app struct {
 	m   *sesh.Manager
 	log *slog.Logger
+	now func() time.Time
 }
 
 // newApp wires the routes behind the session middleware and Go's
 // cross-origin protection (a state-changing request from another origin is
 // refused before it reaches a handler).
 func newApp(store sesh.Store, logger *slog.Logger) (http.Handler, error) {
+	return newAppWithClock(store, logger, time.Now)
+}
+
+// newAppWithClock is newApp on the clock now (tests move time forward).
+func newAppWithClock(store sesh.Store, logger *slog.Logger, now func() time.Time) (http.Handler, error) {
 	m, err := sesh.New(sesh.Config{
 		Store:           store,
-		IdleTimeout:     30 * time.Minute,
-		AbsoluteTimeout: rememberFor, // a remembered sign-in lasts at most this long
-
-		Logger: logger,
+		IdleTimeout:     idleTimeout,
+		AbsoluteTimeout: absoluteTimeout,
+		Logger:          logger,
+		Now:             now,
 	})
 	if err != nil {
 		return nil, err
 	}
-	a := &app{m: m, log: logger}
+	a := &app{m: m, log: logger, now: now}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", a.home)
 	mux.HandleFunc("GET /login", a.loginForm)
@@ -75,17 +88,61 @@ func newApp(store sesh.Store, logger *slog.Logger) (http.Handler, error) {
 	mux.HandleFunc("POST /cart", a.addToCart)
 	mux.HandleFunc("GET /sessions", a.sessions)
 	mux.HandleFunc("POST /sessions/end", a.endSession)
-	return http.NewCrossOriginProtection().Handler(m.Handler(mux)), nil
+	return http.NewCrossOriginProtection().Handler(m.Handler(a.noticeEnded(mux))), nil
+}
+
+type endedKey struct{}
+
+// noticeEnded finds a page visit that brought the cookie of a session the
+// store no longer has: it was signed out from another device or timed out
+// (or the store lost it). The page says so once: the dead cookie is expired
+// with this response (or replaced, if the page starts a new session).
+func (a *app) noticeEnded(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			s := sesh.From(r.Context())
+			if _, err := r.Cookie(a.m.Name()); err == nil && s.Status() == sesh.StatusNew {
+				s.Destroy()
+				r = r.WithContext(context.WithValue(r.Context(), endedKey{}, true))
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 type page struct {
-	User     string
-	Flash    string
-	Error    string
-	Cart     cart
-	Items    []string
-	Sessions []sesh.SessionInfo
-	Views    int
+	Section   string // the current entry of the navigation
+	Now       time.Time
+	User      string
+	Flash     string // a one-time notice
+	Alert     string // a one-time notice that something failed
+	Error     string
+	SignedOut bool // the sign-in page right after signing out
+	Ended     bool // the browser's session ended elsewhere or timed out
+	Cart      cart
+	Items     []string
+	Sessions  []sessionRow
+	Others    int // how many of Sessions are not this one
+	Views     int
+	This      thisSession
+	// The timeouts in words, for what the sign-in page promises.
+	Idle, Absolute string
+}
+
+// sessionRow is one line of "Your sessions".
+type sessionRow struct {
+	sesh.SessionInfo
+	Agent agent
+}
+
+// thisSession is what the home page shows of the current session.
+type thisSession struct {
+	Agent      agent
+	New        bool      // no record yet: this response creates it
+	Started    time.Time // zero if New
+	SignedIn   time.Time // zero if not signed in
+	Deadline   time.Time // the absolute deadline
+	Remembered bool      // the cookie outlives the browser
 }
 
 func (a *app) render(w http.ResponseWriter, name string, p page) {
@@ -99,27 +156,44 @@ func (a *app) render(w http.ResponseWriter, name string, p page) {
 }
 
 // base fills what every page shows: the user and a one-time notice.
-func base(s *sesh.Session) page {
-	p := page{Items: items}
+func (a *app) base(r *http.Request, section string) (*sesh.Session, page) {
+	s := sesh.From(r.Context())
+	p := page{Section: section, Now: a.now(), Items: items,
+		Idle: durationWords(idleTimeout), Absolute: durationWords(absoluteTimeout)}
 	p.User, _ = sesh.Get[string](s, "user")
 	p.Flash, _ = sesh.Get[string](s, "notice") // a flash: read once
+	p.Alert, _ = sesh.Get[string](s, "alert")
 	p.Cart, _ = sesh.Get[cart](s, "cart")
-	return p
+	p.Ended, _ = r.Context().Value(endedKey{}).(bool)
+	return s, p
 }
 
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
-	s := sesh.From(r.Context())
-	p := base(s)
+	s, p := a.base(r, "home")
 	p.Views, _ = sesh.Get[int](s, "views") // a per-session view counter
 	p.Views++
 	s.Set("views", p.Views)
+	meta := s.Meta()
+	p.This = thisSession{
+		Agent:      parseUA(r.UserAgent()),
+		New:        meta.Created.IsZero(),
+		Started:    meta.Created,
+		SignedIn:   meta.SignedIn,
+		Deadline:   meta.Absolute,
+		Remembered: meta.Persist > 0,
+	}
+	if p.This.New {
+		p.This.Deadline = p.Now.Add(absoluteTimeout)
+	}
 	a.render(w, "home.html", p)
 }
 
 func (a *app) loginForm(w http.ResponseWriter, r *http.Request) {
-	s := sesh.From(r.Context())
-	p := base(s)
+	s, p := a.base(r, "login")
 	p.Error, _ = sesh.Get[string](s, "login_error")
+	// The sign-out redirect asks for the notice; it is shown only while it
+	// is true.
+	p.SignedOut = p.User == "" && r.URL.Query().Has("signed_out")
 	a.render(w, "login.html", p)
 }
 
@@ -136,7 +210,10 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	s.Regenerate() // a new ID at sign-in: a planted cookie is worth nothing
 	s.SetUserID(user)
 	if r.PostFormValue("remember") == "on" {
-		s.Persist(rememberFor) // a persistent cookie; otherwise it ends with the browser
+		// A persistent cookie, whose lifetime sesh caps at the session's
+		// absolute deadline: it survives a browser restart, not the
+		// timeouts. Without it the cookie ends with the browser.
+		s.Persist(absoluteTimeout)
 	}
 	s.Set("user", user)
 	s.Flash("notice", "Welcome back, "+user+".")
@@ -145,11 +222,12 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 	sesh.From(r.Context()).Destroy()
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	http.Redirect(w, r, "/login?signed_out", http.StatusSeeOther)
 }
 
 func (a *app) showCart(w http.ResponseWriter, r *http.Request) {
-	a.render(w, "cart.html", base(sesh.From(r.Context())))
+	_, p := a.base(r, "cart")
+	a.render(w, "cart.html", p)
 }
 
 func (a *app) addToCart(w http.ResponseWriter, r *http.Request) {
@@ -177,8 +255,7 @@ func (a *app) addToCart(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) sessions(w http.ResponseWriter, r *http.Request) {
-	s := sesh.From(r.Context())
-	p := base(s)
+	s, p := a.base(r, "sessions")
 	if p.User == "" {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
@@ -189,7 +266,19 @@ func (a *app) sessions(w http.ResponseWriter, r *http.Request) {
 		a.log.Error("list sessions", "err", err)
 		return
 	}
-	p.Sessions = list
+	// This device first, then the others newest first (UserSessions' order).
+	p.Sessions = make([]sessionRow, 0, len(list))
+	for _, info := range list {
+		if info.Current {
+			p.Sessions = append(p.Sessions, sessionRow{SessionInfo: info, Agent: parseUA(info.UserAgent)})
+		}
+	}
+	for _, info := range list {
+		if !info.Current {
+			p.Sessions = append(p.Sessions, sessionRow{SessionInfo: info, Agent: parseUA(info.UserAgent)})
+			p.Others++
+		}
+	}
 	a.render(w, "sessions.html", p)
 }
 
@@ -203,18 +292,19 @@ func (a *app) endSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var err error
-	msg := "Session ended."
+	msg := "That session is signed out."
 	if h := r.PostFormValue("handle"); h == "others" {
 		var n int
 		n, err = a.m.EndUserSessions(r.Context(), user, s)
-		msg = "Signed out of " + strconv.Itoa(n) + " other session(s)."
+		msg = "Signed out of " + plural(int64(n), "other session") + "."
 	} else {
 		err = a.m.EndSession(r.Context(), user, h)
 	}
 	if err != nil {
 		a.log.Warn("end session", "err", err)
-		msg = "Could not end that session."
+		s.Flash("alert", "Could not end that session: it may have ended already.")
+	} else {
+		s.Flash("notice", msg)
 	}
-	s.Flash("notice", msg)
 	http.Redirect(w, r, "/sessions", http.StatusSeeOther)
 }

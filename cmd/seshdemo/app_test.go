@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,12 +11,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/sesh-go/sesh"
 	"github.com/sesh-go/sesh/filestore"
 )
 
@@ -93,12 +95,19 @@ func (c *client) sessionCookie() string {
 
 func newServer(t *testing.T) *httptest.Server {
 	t.Helper()
+	return newServerWithClock(t, time.Now)
+}
+
+// newServerWithClock serves the demo on a file store, with now as the
+// session manager's clock.
+func newServerWithClock(t *testing.T, now func() time.Time) *httptest.Server {
+	t.Helper()
 	store, err := filestore.New(t.TempDir(), filestore.Options{SweepInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	h, err := newApp(store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h, err := newAppWithClock(store, slog.New(slog.NewTextHandler(io.Discard, nil)), now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +115,29 @@ func newServer(t *testing.T) *httptest.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+// fakeClock is a clock tests move by hand. It starts at the real time, so
+// that what the store keeps has real deadlines in the future.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{t: time.Now()} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+func (c *fakeClock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
 
 func mustContain(t *testing.T, body, want string) {
 	t.Helper()
@@ -121,11 +153,27 @@ func mustNotContain(t *testing.T, body, unwanted string) {
 	}
 }
 
+// Real User-Agent headers for the clients of these tests.
+const (
+	uaFirefoxLinux = "Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0"
+	uaSafariIPhone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) AppleWebKit/605.1.15 " +
+		"(KHTML, like Gecko) Version/17.4.1 Mobile/15E148 Safari/604.1"
+	uaEdgeWindows = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) " +
+		"Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.80"
+)
+
+const (
+	signedOutNotice = "You are signed out."
+	endedNotice     = "Your session has ended."
+)
+
+var creds = url.Values{"username": {"alice"}, "password": {"wonderland"}}
+
 func TestSignInFlowWithFlashAndRegeneration(t *testing.T) {
 	srv := newServer(t)
-	c := newClient(t, srv, "browser-one")
+	c := newClient(t, srv, uaFirefoxLinux)
 
-	mustContain(t, c.get("/cart"), "empty")
+	mustContain(t, c.get("/cart"), "Your cart is empty.")
 	if c.sessionCookie() != "" {
 		t.Fatal("a visit that stored nothing created a session cookie")
 	}
@@ -142,7 +190,7 @@ func TestSignInFlowWithFlashAndRegeneration(t *testing.T) {
 	// Fill the cart before signing in: it must survive the new ID.
 	mustContain(t, c.post("/cart", url.Values{"item": {"pear"}}), "pear × 1")
 
-	body = c.post("/login", url.Values{"username": {"alice"}, "password": {"wonderland"}})
+	body = c.post("/login", creds)
 	mustContain(t, body, "Welcome back, alice.")
 	mustContain(t, body, `<span id="views">1</span>`)
 	after := c.sessionCookie()
@@ -152,21 +200,45 @@ func TestSignInFlowWithFlashAndRegeneration(t *testing.T) {
 	body = c.get("/")
 	mustNotContain(t, body, "Welcome back")
 	mustContain(t, body, `<span id="views">2</span>`)
+	mustContain(t, body, "Firefox 126 on Linux") // this browser, parsed
 	mustContain(t, c.get("/cart"), "pear × 1")
 
-	// The old cookie is dead: replaying it finds no session.
+	// The old cookie is dead: replaying it finds no session, says the
+	// session ended, and the response expires or replaces the dead cookie.
 	replay := newClient(t, srv, "attacker")
 	u, _ := url.Parse(srv.URL)
 	replay.hc.Jar.SetCookies(u, []*http.Cookie{{Name: "session", Value: before}})
-	mustContain(t, replay.get("/"), "You are not signed in")
+	mustContain(t, replay.get("/cart"), endedNotice)
+	if replay.sessionCookie() != "" {
+		t.Fatal("the dead cookie was not expired")
+	}
+	body = replay.get("/")
+	mustContain(t, body, "You are not signed in")
+	mustNotContain(t, body, endedNotice) // said once
 
 	body = c.post("/logout", url.Values{})
 	mustContain(t, body, "<h1>Sign in</h1>")
+	mustContain(t, body, signedOutNotice)
 	if c.sessionCookie() != "" {
 		t.Fatal("sign-out left the session cookie in the jar")
 	}
-	mustContain(t, c.get("/"), "You are not signed in")
-	mustContain(t, c.get("/cart"), "empty")
+	body = c.get("/")
+	mustContain(t, body, "You are not signed in")
+	mustNotContain(t, body, endedNotice) // signing out is not a session ending elsewhere
+	mustContain(t, c.get("/cart"), "Your cart is empty.")
+}
+
+// TestSignedOutNoticeOnlyWhenTrue: the sign-in page says "signed out" after
+// sign-out, and not to someone signed in who follows the same link.
+func TestSignedOutNoticeOnlyWhenTrue(t *testing.T) {
+	srv := newServer(t)
+	c := newClient(t, srv, uaFirefoxLinux)
+	mustContain(t, c.get("/login?signed_out"), signedOutNotice)
+	mustNotContain(t, c.get("/login"), signedOutNotice)
+	c.post("/login", creds)
+	body := c.get("/login?signed_out")
+	mustNotContain(t, body, signedOutNotice)
+	mustContain(t, body, "You are signed in as <b>alice</b>")
 }
 
 func TestViewCounterPerSession(t *testing.T) {
@@ -178,38 +250,88 @@ func TestViewCounterPerSession(t *testing.T) {
 	mustContain(t, a.get("/"), `<span id="views">3</span>`)
 }
 
-// TestRememberMe: the box makes the cookie persistent (Max-Age of 30 days);
-// without it the cookie is a browser-session cookie.
-func TestRememberMe(t *testing.T) {
-	srv := newServer(t)
+// signIn posts the sign-in form with a client that follows no redirect, and
+// returns the session's Set-Cookie line.
+func signIn(t *testing.T, srv *httptest.Server, remember bool) string {
+	t.Helper()
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	form := url.Values{"username": {"alice"}, "password": {"wonderland"}}
+	if remember {
+		form.Set("remember", "on")
+	}
+	resp, err := noFollow.PostForm(srv.URL+"/login", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, l := range resp.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(l, "session=") {
+			return l
+		}
+	}
+	t.Fatalf("remember=%v: no session cookie in %q", remember, resp.Header.Values("Set-Cookie"))
+	return ""
+}
+
+// TestRememberMe: the box makes the cookie persistent until the session's
+// absolute deadline (12 hours after it started: here, at sign-in); without
+// it the cookie is a browser-session cookie.
+func TestRememberMe(t *testing.T) {
+	clock := newFakeClock()
+	srv := newServerWithClock(t, clock.Now)
 	for _, remember := range []bool{false, true} {
-		form := url.Values{"username": {"alice"}, "password": {"wonderland"}}
-		if remember {
-			form.Set("remember", "on")
-		}
-		resp, err := noFollow.PostForm(srv.URL+"/login", form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		var line string
-		for _, l := range resp.Header.Values("Set-Cookie") {
-			if strings.HasPrefix(l, "session=") {
-				line = l
-			}
-		}
-		if line == "" {
-			t.Fatalf("remember=%v: no session cookie in %q", remember, resp.Header.Values("Set-Cookie"))
-		}
-		persistent := strings.Contains(line, "Max-Age=2592000") && strings.Contains(line, "Expires=")
-		if persistent != remember {
-			t.Fatalf("remember=%v: cookie %q", remember, line)
+		line := signIn(t, srv, remember)
+		wantAge := "Max-Age=" + strconv.Itoa(int(absoluteTimeout/time.Second))
+		persistent := strings.Contains(line, wantAge) && strings.Contains(line, "Expires=")
+		if persistent != remember || (!remember && strings.Contains(line, "Max-Age")) {
+			t.Fatalf("remember=%v: cookie %q (want %s when remembered)", remember, line, wantAge)
 		}
 		if !strings.Contains(line, "HttpOnly") || !strings.Contains(line, "SameSite=Lax") {
 			t.Fatalf("cookie without HttpOnly or SameSite=Lax: %q", line)
 		}
 	}
+}
+
+// TestRememberMeKeepsItsWord: what the sign-in page says of "stay signed
+// in" is what happens. The persistent cookie does not keep the session past
+// the idle timeout, nor past the absolute timeout however busy it is.
+func TestRememberMeKeepsItsWord(t *testing.T) {
+	clock := newFakeClock()
+	srv := newServerWithClock(t, clock.Now)
+	c := newClient(t, srv, uaEdgeWindows)
+	hint := regexp.MustCompile(`\s+`).ReplaceAllString(c.get("/login"), " ")
+	mustContain(t, hint, "Unticked, the cookie ends when the browser closes.")
+	mustContain(t, hint, "the session itself still ends after about "+durationWords(idleTimeout)+" without a visit")
+	mustContain(t, hint, "and "+durationWords(absoluteTimeout)+" after it started at the latest.")
+	if durationWords(idleTimeout) != "30 minutes" || durationWords(absoluteTimeout) != "12 hours" {
+		t.Fatalf("timeouts %v / %v: the docs of main.go say 30 minutes and 12 hours", idleTimeout, absoluteTimeout)
+	}
+
+	// Idle: a remembered session ends after 30 minutes without a visit.
+	remembered := url.Values{"username": {"alice"}, "password": {"wonderland"}, "remember": {"on"}}
+	mustContain(t, c.post("/login", remembered), "kept when the browser closes")
+	clock.Advance(idleTimeout - time.Minute)
+	mustContain(t, c.get("/"), "Signed in as <b>alice</b>")
+	clock.Advance(idleTimeout)
+	body := c.get("/")
+	mustContain(t, body, "You are not signed in")
+	mustContain(t, body, endedNotice)
+
+	// Absolute: visits every 25 minutes keep it only until 12 hours after
+	// it started.
+	c = newClient(t, srv, uaEdgeWindows)
+	start := clock.Now()
+	c.post("/login", remembered)
+	for clock.Now().Add(25 * time.Minute).Before(start.Add(absoluteTimeout)) {
+		clock.Advance(25 * time.Minute)
+		mustContain(t, c.get("/sessions"), "Edge 124 on Windows")
+	}
+	clock.Set(start.Add(absoluteTimeout - time.Second))
+	mustContain(t, c.get("/"), "Signed in as <b>alice</b>")
+	clock.Set(start.Add(absoluteTimeout))
+	body = c.get("/")
+	mustContain(t, body, "You are not signed in")
+	mustContain(t, body, endedNotice)
 }
 
 func TestCartRejectsUnknownItem(t *testing.T) {
@@ -224,49 +346,84 @@ func TestCartRejectsUnknownItem(t *testing.T) {
 	}
 }
 
+// sessionRow matches one row of "Your sessions": the device, and the handle
+// of its sign-out button if it has one.
+var sessionRowRE = regexp.MustCompile(`(?s)<li class="session( current)?">.*?<span class="agent" title="[^"]*">([^<]*)</span>` +
+	`.*?<div class="session-action">(?:<form method="post" action="/sessions/end"><input type="hidden" name="handle" value="([^"]+)">)?`)
+
+type row struct {
+	current bool
+	device  string
+	handle  string
+}
+
+func sessionRows(body string) []row {
+	var rows []row
+	for _, m := range sessionRowRE.FindAllStringSubmatch(body, -1) {
+		rows = append(rows, row{current: m[1] != "", device: html.UnescapeString(m[2]), handle: m[3]})
+	}
+	return rows
+}
+
 func TestSessionsPageEndsOtherSessions(t *testing.T) {
 	srv := newServer(t)
-	laptop := newClient(t, srv, "laptop-browser")
-	phone := newClient(t, srv, "phone-browser")
-	creds := url.Values{"username": {"alice"}, "password": {"wonderland"}}
+	laptop := newClient(t, srv, uaFirefoxLinux)
+	phone := newClient(t, srv, uaSafariIPhone)
 	laptop.post("/login", creds)
 	phone.post("/login", creds)
 
 	body := laptop.get("/sessions")
-	mustContain(t, body, "laptop-browser")
-	mustContain(t, body, "phone-browser")
-	mustContain(t, body, "this one")
-	if rows := strings.Count(body, "<tr><td>"); rows != 2 {
-		t.Fatalf("%d session rows, want 2:\n%s", rows, body)
+	rows := sessionRows(body)
+	want := []row{{current: true, device: "Firefox 126 on Linux"}, {device: "Safari 17 on iOS"}} // this device first
+	if len(rows) != 2 {
+		t.Fatalf("rows %+v, want two:\n%s", rows, body)
 	}
+	if rows[0].handle != "" || rows[1].handle == "" {
+		t.Fatalf("the current session must have no sign-out button, the other one must: %+v", rows)
+	}
+	rows[1].handle = ""
+	if !slices.Equal(rows, want) {
+		t.Fatalf("rows %+v, want %+v", rows, want)
+	}
+	mustContain(t, body, `<span class="badge">This device</span>`)
+	mustContain(t, body, `title="`+uaSafariIPhone+`"`) // the raw header, as a tooltip
+	mustContain(t, body, "last active")
 	if strings.Contains(body, laptop.sessionCookie()) || strings.Contains(body, phone.sessionCookie()) {
 		t.Fatal("the sessions page shows a raw session ID")
 	}
 
 	body = laptop.post("/sessions/end", url.Values{"handle": {"others"}})
-	mustContain(t, body, "Signed out of 1 other session(s).")
-	mustNotContain(t, body, "phone-browser")
-	mustContain(t, phone.get("/"), "You are not signed in")
+	mustContain(t, body, "Signed out of 1 other session.")
+	mustNotContain(t, body, "Safari")
+	mustContain(t, body, "This is your only session.")
+	mustNotContain(t, body, `id="end-others"`)
+	body = phone.get("/")
+	mustContain(t, body, "You are not signed in")
+	mustContain(t, body, endedNotice)
 	mustContain(t, laptop.get("/"), "Signed in as <b>alice</b>")
 }
 
 func TestEndOneSessionByHandle(t *testing.T) {
 	srv := newServer(t)
-	a := newClient(t, srv, "first")
-	b := newClient(t, srv, "second")
-	creds := url.Values{"username": {"alice"}, "password": {"wonderland"}}
+	a := newClient(t, srv, uaFirefoxLinux)
+	b := newClient(t, srv, uaEdgeWindows)
 	a.post("/login", creds)
 	b.post("/login", creds)
-	body := a.get("/sessions")
-	m := regexp.MustCompile(`<td>second</td>\s*<td><form method="post" action="/sessions/end"><input type="hidden" name="handle" value="([^"]+)">`).FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("no end button for the second session:\n%s", body)
+	var handle string
+	for _, r := range sessionRows(a.get("/sessions")) {
+		if r.device == "Edge 124 on Windows" {
+			handle = r.handle
+		}
 	}
-	mustContain(t, a.post("/sessions/end", url.Values{"handle": {m[1]}}), "Session ended.")
+	if handle == "" {
+		t.Fatal("no sign-out button for the second session")
+	}
+	mustContain(t, a.post("/sessions/end", url.Values{"handle": {handle}}), "That session is signed out.")
 	mustContain(t, b.get("/"), "You are not signed in")
 
 	// A handle that is not one of the user's sessions changes nothing.
-	mustContain(t, a.post("/sessions/end", url.Values{"handle": {"bogus"}}), "Could not end that session.")
+	body := a.post("/sessions/end", url.Values{"handle": {"bogus"}})
+	mustContain(t, body, `<div class="notice bad" id="alert" role="alert"><div>Could not end that session`)
 	mustContain(t, a.get("/"), "Signed in as <b>alice</b>")
 }
 
@@ -354,19 +511,5 @@ func TestRunRejectsBadStore(t *testing.T) {
 	}, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "memory") {
 		t.Fatalf("bad store URL: err %v, want an error naming the known schemes", err)
-	}
-}
-
-// TestStoreSchemes: $STORE accepts every store the repository ships.
-func TestStoreSchemes(t *testing.T) {
-	have := map[string]bool{}
-	for _, s := range sesh.Schemes() {
-		have[s] = true
-	}
-	for _, s := range []string{"memory", "file", "sqlite", "postgres", "mysql", "redis", "redis+cluster", "redis+sentinel",
-		"nats", "memcache", "dynamodb", "cfkv"} {
-		if !have[s] {
-			t.Errorf("scheme %q is not registered in the demo (registered: %v)", s, sesh.Schemes())
-		}
 	}
 }

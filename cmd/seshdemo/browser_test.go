@@ -9,10 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
@@ -171,6 +173,17 @@ func TestBrowserWalk(t *testing.T) {
 
 	var shots int
 	laptop := newBrowser(t, alloc, srv.URL, dir, "laptop", &shots)
+	var laptopUA string
+	laptop.run("read the user agent", chromedp.ActionFunc(func(ctx context.Context) error {
+		var err error
+		_, _, _, laptopUA, _, err = cdpbrowser.GetVersion().Do(ctx)
+		return err
+	}))
+
+	// The home page, signed out.
+	laptop.open("/")
+	laptop.want("You are not signed in")
+	laptop.shot("home-signed-out")
 
 	// A wrong password: the flash shows once, and not after a reload.
 	laptop.signIn("nope", false)
@@ -178,7 +191,8 @@ func TestBrowserWalk(t *testing.T) {
 	laptop.shot("wrong-password-flash")
 	laptop.run("reload", chromedp.Reload(), chromedp.WaitReady("body", chromedp.ByQuery))
 	laptop.wantNot("Wrong user name or password.")
-	laptop.shot("after-reload-no-flash")
+	laptop.want("Stay signed in when the browser closes")
+	laptop.shot("sign-in")
 
 	// The cart before signing in, across pages.
 	laptop.open("/cart")
@@ -194,6 +208,7 @@ func TestBrowserWalk(t *testing.T) {
 	laptop.signIn("wonderland", false)
 	laptop.want("Welcome back, alice.")
 	laptop.want("Signed in as alice")
+	laptop.want("ends when the browser closes")
 	laptop.shot("signed-in")
 	laptop.open("/cart")
 	laptop.want("apple × 1")
@@ -216,35 +231,67 @@ func TestBrowserWalk(t *testing.T) {
 		t.Fatalf("no session cookie in the browser: %+v", cookies)
 	}
 
-	// A second browser signs in with "remember me": a persistent cookie.
+	// A second browser, a phone by its header and its screen, signs in with
+	// "stay signed in": a persistent cookie.
 	phone := newBrowser(t, alloc, srv.URL, dir, "phone", &shots)
+	phone.run("be a phone", emulation.SetUserAgentOverride(uaSafariIPhone),
+		emulation.SetDeviceMetricsOverride(390, 844, 2, true))
 	phone.signIn("wonderland", true)
 	phone.want("Signed in as alice")
+	phone.want("Safari 17 on iOS")
+	phone.want("kept when the browser closes")
+	phone.shot("signed-in")
 	phone.run("read cookies", chromedp.ActionFunc(func(ctx context.Context) error {
 		cs, err := network.GetCookies().WithURLs([]string{srv.URL}).Do(ctx)
 		for _, c := range cs {
 			if c.Name == "session" && c.Session {
-				t.Errorf("remember me: the cookie is still a browser-session cookie")
+				t.Errorf("stay signed in: the cookie is still a browser-session cookie")
 			}
 		}
 		return err
 	}))
 
-	// The sessions page lists both; ending the others signs the phone out.
+	// The sessions page lists both, this device first and marked, each by
+	// its browser and system read from its User-Agent header.
 	laptop.open("/sessions")
-	laptop.want("this one")
+	laptop.want("This device")
+	laptop.want("Safari 17 on iOS")
+	var current string
+	laptop.run("read the current session's device", chromedp.Text(".session.current .agent", &current, chromedp.ByQuery))
+	wantOS := map[string]string{"linux": "Linux", "darwin": "macOS", "windows": "Windows"}[runtime.GOOS]
+	if want := parseUA(laptopUA).String(); current != want || !strings.Contains(current, "Chrome") ||
+		!strings.HasSuffix(current, " on "+wantOS) {
+		t.Fatalf("current session shown as %q; its User-Agent %q reads %q (a Chrome on %s)", current, laptopUA, want, wantOS)
+	}
 	laptop.shot("sessions-two")
+	laptop.run("dark scheme", emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{
+		{Name: "prefers-color-scheme", Value: "dark"}}))
+	laptop.shot("sessions-two-dark")
+	laptop.run("light scheme", emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{
+		{Name: "prefers-color-scheme", Value: "light"}}))
+	phone.open("/sessions")
+	phone.want(current) // the laptop, as the phone sees it
+	phone.shot("sessions")
+
+	// Ending the others signs the phone out; it is told so once.
 	laptop.click("#end-others")
-	laptop.want("Signed out of 1 other session(s).")
+	laptop.want("Signed out of 1 other session.")
+	laptop.want("This is your only session.")
 	laptop.shot("sessions-ended-others")
 	phone.open("/")
+	phone.want("Your session has ended.")
 	phone.want("You are not signed in")
 	phone.shot("signed-out-elsewhere")
+	phone.run("reload", chromedp.Reload(), chromedp.WaitReady("body", chromedp.ByQuery))
+	phone.wantNot("Your session has ended.")
 
-	// Sign out, then the back button and a reload show a signed-out page.
+	// Sign out: the sign-in page says so; then the back button and a reload
+	// show a signed-out page.
 	laptop.open("/")
 	laptop.click("#logout")
 	laptop.want("Sign in")
+	laptop.want("You are signed out.")
+	laptop.shot("signed-out")
 	laptop.run("back", chromedp.ActionFunc(func(ctx context.Context) error {
 		// The back button: the previous history entry, without waiting for
 		// a load event (the page may come from the back-forward cache).

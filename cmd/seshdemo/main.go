@@ -1,6 +1,8 @@
 // Command seshdemo is a small site that shows sesh at work: sign-in with a
-// flash message and a regenerated ID, a cart kept in the session, the list of
-// a user's sessions with "sign out everywhere else", and sign-out.
+// flash message and a regenerated ID, a cart kept in the session, "stay
+// signed in", the list of a user's sessions (browser and system read from
+// each one's User-Agent) with "sign out everywhere else", and sign-out. Its
+// pages are plain HTML and CSS: no JavaScript.
 //
 // It runs on an embedded SQLite file (./.seshdemo/sessions.db, created on
 // first run) by default, so it needs nothing but Go:
@@ -14,6 +16,17 @@
 //	STORE=memcache://127.0.0.1:11211 make demo
 //	STORE='dynamodb://sessions?region=us-east-1&endpoint=http://127.0.0.1:8000' make demo
 //	STORE='cfkv://ACCOUNT_ID/NAMESPACE_ID' make demo  # token in CLOUDFLARE_API_TOKEN
+//
+// The default build compiles the sqlite, memory and file stores only, so
+// that a first build stays short. The other drivers (the AWS SDK among them)
+// come with the build tag allstores, which make demo adds when $STORE names
+// another scheme; without make, run go run -tags allstores . here. A build
+// without the tag refuses such a $STORE with an error that says so.
+//
+// Sessions end after about 30 minutes without a visit (sesh records a visit
+// at most once a minute) and 12 hours after they started: sesh's defaults.
+// "Stay signed in" makes the cookie persistent until that 12-hour deadline,
+// so it survives a browser restart; it does not lengthen the session.
 //
 // The demo is served over plain HTTP on loopback, so its cookie is not marked
 // Secure (sesh's SecureAuto does that by itself); in production, put it
@@ -35,18 +48,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sesh-go/sesh"
-	_ "github.com/sesh-go/sesh/cfkvstore"     // cfkv://account/namespace (Cloudflare Workers KV)
-	_ "github.com/sesh-go/sesh/dynamostore"   // dynamodb://table?region=…
-	_ "github.com/sesh-go/sesh/filestore"     // file:///dir
-	_ "github.com/sesh-go/sesh/memcachestore" // memcache://host:port
-	_ "github.com/sesh-go/sesh/memstore"      // memory://
-	_ "github.com/sesh-go/sesh/mysqlstore"    // mysql://
-	_ "github.com/sesh-go/sesh/natsstore"     // nats://host:port/bucket
-	_ "github.com/sesh-go/sesh/pgstore"       // postgres://
-	_ "github.com/sesh-go/sesh/redisstore"    // redis://, redis+cluster://, redis+sentinel://
-	_ "github.com/sesh-go/sesh/sqlitestore"   // sqlite:///file.db (the default)
+	_ "github.com/sesh-go/sesh/filestore"   // file:///dir
+	_ "github.com/sesh-go/sesh/memstore"    // memory://
+	_ "github.com/sesh-go/sesh/sqlitestore" // sqlite:///file.db (the default)
 )
+
+// The other stores (their drivers, the AWS SDK among them, take most of a
+// cold build) are compiled in by the build tag allstores: see stores_all.go.
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -74,7 +82,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer) error {
 		}
 		storeURL = (&url.URL{Scheme: "sqlite", Path: filepath.ToSlash(filepath.Join(dir, "sessions.db"))}).String()
 	}
-	store, err := sesh.Open(ctx, storeURL)
+	store, err := openStore(ctx, storeURL)
 	if err != nil {
 		return err
 	}
