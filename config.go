@@ -39,12 +39,12 @@ const SameSiteAuto http.SameSite = -1
 type SecureMode uint8
 
 const (
-	// SecureAlways always sets Secure: the default. Browsers keep Secure
-	// cookies from https:// pages and from http://localhost and
-	// http://127.0.0.1 (Chromium and Firefox treat those as secure), so it
-	// costs nothing in local development, and it keeps the cookie Secure
-	// behind a TLS-terminating proxy that sesh cannot see. Required for
-	// __Host- and __Secure- names, SameSite=None and Partitioned.
+	// SecureAlways always sets Secure: the default. Chromium keeps Secure
+	// cookies from http://localhost and http://127.0.0.1 too (the demo's
+	// browser test checks it), so it costs nothing in local development
+	// there, and it keeps the cookie Secure behind a TLS-terminating proxy
+	// that sesh cannot see. Required for __Host- and __Secure- names,
+	// SameSite=None and Partitioned.
 	SecureAlways SecureMode = iota
 	// SecureAuto sets Secure when the request came over TLS, or, with
 	// TrustProxy, when X-Forwarded-Proto says https: for a deployment that

@@ -28,7 +28,7 @@
 // session is first saved). The store key is the SHA-256 of the ID, so a
 // dump of the store holds no usable cookie.
 //
-// The cookie is Secure and named __Host-session by default (browsers keep
+// The cookie is Secure and named __Host-session by default (Chromium keeps
 // Secure cookies on http://localhost too), HttpOnly and SameSite=Lax.
 //
 // The middleware commits before the first byte of the response, so the

@@ -36,7 +36,9 @@ func newClient(t *testing.T, srv *httptest.Server, ua string) *client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &client{t: t, srv: srv, hc: &http.Client{Jar: jar}, ua: ua}
+	// The server is TLS (see newServerWithClock): its transport trusts it.
+	hc := &http.Client{Transport: srv.Client().Transport, Jar: jar}
+	return &client{t: t, srv: srv, hc: hc, ua: ua}
 }
 
 func (c *client) do(method, path string, form url.Values) (int, string) {
@@ -86,7 +88,7 @@ func (c *client) post(path string, form url.Values) string {
 func (c *client) sessionCookie() string {
 	u, _ := url.Parse(c.srv.URL)
 	for _, k := range c.hc.Jar.Cookies(u) {
-		if k.Name == "session" {
+		if k.Name == cookieName {
 			return k.Value
 		}
 	}
@@ -111,10 +113,16 @@ func newServerWithClock(t *testing.T, now func() time.Time) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	// Over TLS: the session cookie is Secure (sesh's default), and Go's
+	// cookie jar, unlike browsers on localhost, sends Secure cookies over
+	// https only. The browser walk runs over plain http://127.0.0.1.
+	srv := httptest.NewTLSServer(h)
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+// cookieName is the demo's session cookie: sesh's default name.
+const cookieName = "__Host-session"
 
 // fakeClock is a clock tests move by hand. It starts at the real time, so
 // that what the store keeps has real deadlines in the future.
@@ -207,7 +215,7 @@ func TestSignInFlowWithFlashAndRegeneration(t *testing.T) {
 	// session ended, and the response expires or replaces the dead cookie.
 	replay := newClient(t, srv, "attacker")
 	u, _ := url.Parse(srv.URL)
-	replay.hc.Jar.SetCookies(u, []*http.Cookie{{Name: "session", Value: before}})
+	replay.hc.Jar.SetCookies(u, []*http.Cookie{{Name: cookieName, Value: before, Secure: true, Path: "/"}})
 	mustContain(t, replay.get("/cart"), endedNotice)
 	if replay.sessionCookie() != "" {
 		t.Fatal("the dead cookie was not expired")
@@ -254,7 +262,8 @@ func TestViewCounterPerSession(t *testing.T) {
 // returns the session's Set-Cookie line.
 func signIn(t *testing.T, srv *httptest.Server, remember bool) string {
 	t.Helper()
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	noFollow := &http.Client{Transport: srv.Client().Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	form := url.Values{"username": {"alice"}, "password": {"wonderland"}}
 	if remember {
 		form.Set("remember", "on")
@@ -265,7 +274,7 @@ func signIn(t *testing.T, srv *httptest.Server, remember bool) string {
 	}
 	resp.Body.Close()
 	for _, l := range resp.Header.Values("Set-Cookie") {
-		if strings.HasPrefix(l, "session=") {
+		if strings.HasPrefix(l, cookieName+"=") {
 			return l
 		}
 	}
@@ -433,7 +442,7 @@ func TestCrossOriginPostIsRefused(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "https://evil.example")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	resp, err := http.DefaultTransport.RoundTrip(req)
+	resp, err := srv.Client().Transport.RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)
 	}
