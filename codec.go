@@ -30,6 +30,13 @@ type Data struct {
 	// UserAgent is the User-Agent of the request that created the session,
 	// kept for listing a user's sessions.
 	UserAgent string
+	// AuthTime is when the user last really signed in (SetUserID): a
+	// session restored from a remember-me token keeps the original time,
+	// and Regenerate keeps it too.
+	AuthTime time.Time
+	// Restored marks a session started from a remember-me token rather than
+	// by a sign-in.
+	Restored bool
 	// Persist, when > 0, makes the session cookie persistent for that long
 	// ("remember me"); BrowserSession (< 0) makes it a browser-session
 	// cookie; 0 follows the Manager's cookie configuration.
@@ -50,7 +57,7 @@ var ErrDecode = errors.New("sesh: cannot decode session data")
 
 // JSONCodec is the default Codec: one compact JSON object,
 //
-//	{"c":created_unix_ms,"i":"id","u":"user","s":signed_in_unix_ms,"a":"agent","p":persist_ms,"v":{values},"t":{"key":deadline_unix_ms}}
+//	{"c":created_unix_ms,"i":"id","u":"user","s":signed_in_unix_ms,"n":auth_time_unix_ms,"r":1,"a":"agent","p":persist_ms,"v":{values},"t":{"key":deadline_unix_ms}}
 //
 // with empty members left out. Values are embedded verbatim (they are
 // already JSON), so encoding copies bytes and decoding does not re-encode.
@@ -85,6 +92,15 @@ func (JSONCodec) Encode(dst []byte, d *Data) ([]byte, error) {
 		sep()
 		dst = append(dst, `"s":`...)
 		dst = strconv.AppendInt(dst, d.SignedIn.UnixMilli(), 10)
+	}
+	if !d.AuthTime.IsZero() {
+		sep()
+		dst = append(dst, `"n":`...)
+		dst = strconv.AppendInt(dst, d.AuthTime.UnixMilli(), 10)
+	}
+	if d.Restored {
+		sep()
+		dst = append(dst, `"r":1`...)
 	}
 	if d.UserAgent != "" {
 		sep()
@@ -138,6 +154,8 @@ type jsonData struct {
 	U string                     `json:"u"`
 	A string                     `json:"a"`
 	P int64                      `json:"p"`
+	N int64                      `json:"n"`
+	R int64                      `json:"r"`
 	V map[string]json.RawMessage `json:"v"`
 	T map[string]int64           `json:"t"`
 }
@@ -168,6 +186,10 @@ func decodeSlow(src []byte, d *Data) error {
 	if j.S != 0 {
 		d.SignedIn = time.UnixMilli(j.S)
 	}
+	if j.N != 0 {
+		d.AuthTime = time.UnixMilli(j.N)
+	}
+	d.Restored = j.R != 0
 	if len(j.T) > 0 {
 		d.Deadlines = make(map[string]time.Time, len(j.T))
 		for k, ms := range j.T {

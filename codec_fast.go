@@ -34,7 +34,7 @@ func decodeFast(src []byte, d *Data) bool {
 		p.i += 3
 		var ok bool
 		switch k {
-		case 'c', 's', 'p':
+		case 'c', 's', 'p', 'n', 'r':
 			var n int64
 			if n, ok = p.int(); !ok {
 				return false
@@ -50,6 +50,12 @@ func decodeFast(src []byte, d *Data) bool {
 				}
 			case 'p':
 				out.Persist = time.Duration(n) * time.Millisecond
+			case 'n':
+				if n != 0 {
+					out.AuthTime = time.UnixMilli(n)
+				}
+			case 'r':
+				out.Restored = n != 0
 			}
 		case 'i', 'u', 'a':
 			var s string

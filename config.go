@@ -260,6 +260,10 @@ type Config struct {
 	// CookieTooLargeError).
 	MaxSize int
 
+	// Remember, when set, enables persistent login ("remember me"): see
+	// RememberConfig and Session.Remember.
+	Remember *RememberConfig
+
 	// Serialize makes the requests of one session take turns, as PHP's and
 	// ASP.NET's session locks do: a request that carries a session cookie
 	// takes the session's lock before it reads the session and releases it

@@ -77,14 +77,18 @@ func (m *Manager) Commit(ctx context.Context, s *Session) (string, error) {
 	if err := m.save(ctx, s); err != nil {
 		return "", err
 	}
+	if err := m.settleRemember(ctx, s); err != nil {
+		return "", err
+	}
 	lines, err := m.setCookies(nil, s)
+	lines = m.rememberCookies(lines, s)
 	switch {
 	case err != nil:
 		return "", err
 	case len(lines) == 0:
 		return "", nil
 	case len(lines) > 1:
-		return "", fmt.Errorf("sesh: the session needs %d Set-Cookie lines (chunked cookie-only session): use CommitHeader", len(lines))
+		return "", fmt.Errorf("sesh: the commit needs %d Set-Cookie lines (a chunked cookie-only session, or a remember-me cookie): use CommitHeader", len(lines))
 	}
 	return lines[0], nil
 }
@@ -139,10 +143,14 @@ func (m *Manager) CommitHeader(ctx context.Context, s *Session, h http.Header) e
 	if err := m.save(ctx, s); err != nil {
 		return err
 	}
+	if err := m.settleRemember(ctx, s); err != nil {
+		return err
+	}
 	lines, err := m.setCookies(nil, s)
 	if err != nil {
 		return err
 	}
+	lines = m.rememberCookies(lines, s)
 	if len(lines) > 0 {
 		m.removeSetCookie(h)
 		for _, l := range lines {

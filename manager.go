@@ -32,7 +32,8 @@ type Manager struct {
 	clearSiteData   string   // the Clear-Site-Data header value, "" for none
 	held            sync.Map // lock key -> struct{}: locks this Manager holds
 	obs             Observer
-	storeType       string // the store's Go type, for the Observer
+	storeType       string    // the store's Go type, for the Observer
+	rem             *remember // persistent login; nil if off
 	// defaultIDs: GenID is NewID and StoreKey is HashID, so a new ID and
 	// its key can be minted together (newIDAndKey).
 	defaultIDs bool
@@ -62,6 +63,13 @@ func New(cfg Config) (*Manager, error) {
 	if c.Observer != nil {
 		m.obs = c.Observer
 		m.storeType = fmt.Sprintf("%T", c.Store)
+	}
+	if c.Remember != nil {
+		r, err := newRemember(&c)
+		if err != nil {
+			return nil, err
+		}
+		m.rem = r
 	}
 	m.swapper, _ = c.Store.(Swapper)
 	m.toucher, _ = c.Store.(Toucher)
@@ -329,7 +337,7 @@ func (m *Manager) save(ctx context.Context, s *Session) error {
 	isNew := s.status == StatusNew || s.regen
 	switch {
 	case s.status == StatusNew:
-		if !(s.dirty() && len(s.data.Values) > 0) && !m.cfg.SaveUninitialized {
+		if !(s.dirty() && (len(s.data.Values) > 0 || s.data.UserID != "")) && !m.cfg.SaveUninitialized {
 			// Nothing worth storing: no record, no cookie (but still delete
 			// what Destroy or Regenerate left behind).
 			return m.deleteDead(ctx, s)
@@ -718,6 +726,7 @@ func (s *Session) replay(fresh Data, now time.Time) error {
 	}
 	if s.meta {
 		base.UserID, base.SignedIn, base.Persist = s.data.UserID, s.data.SignedIn, s.data.Persist
+		base.AuthTime, base.Restored = s.data.AuthTime, s.data.Restored
 	}
 	for i := range s.ops {
 		o := &s.ops[i]

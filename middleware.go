@@ -76,11 +76,25 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 			// none is created (as express-session).
 			s.outside, s.loadErr = true, ErrOutsidePath
 		} else if m.cfg.LazyLoad && len(lines) > 0 {
-			s.lazy = func() error { return m.load(ctx, s, lines) }
-		} else if err := m.load(ctx, s, lines); err != nil {
-			m.failed(ctx, "loading the session failed", err)
-			m.cfg.ErrorHandler(w, r, err)
-			return
+			s.lazy = func() error {
+				if err := m.load(ctx, s, lines); err != nil {
+					return err
+				}
+				if m.rem != nil {
+					return m.restore(ctx, s, lines)
+				}
+				return nil
+			}
+		} else {
+			err := m.load(ctx, s, lines)
+			if err == nil && m.rem != nil && len(lines) > 0 {
+				err = m.restore(ctx, s, lines)
+			}
+			if err != nil {
+				m.failed(ctx, "loading the session failed", err)
+				m.cfg.ErrorHandler(w, r, err)
+				return
+			}
 		}
 		parent, _ := ctx.Value(ctxKey{}).(*ctxNode)
 		st.ctx = sessionCtx{Context: ctx, node: ctxNode{m: m, s: s, next: parent}}
@@ -176,9 +190,15 @@ func (w *responseWriter) commit() bool {
 	s := w.s
 	s.mu.Lock()
 	err := w.m.save(w.r.Context(), s)
+	if err == nil && s.rem != nil {
+		err = w.m.settleRemember(w.r.Context(), s)
+	}
 	var lines []string
 	if err == nil {
 		lines, err = w.m.setCookies(w.lines[:0], s)
+		if s.rem != nil {
+			lines = w.m.rememberCookies(lines, s)
+		}
 	}
 	s.started = true
 	accessed, live, destroyed, secure := s.accessed, s.loadedLive, s.destroyed, s.secure

@@ -115,7 +115,8 @@ type Session struct {
 	wrote      bool     // the session was written in this request (Resave writes once)
 	outside    bool     // the request path is outside the cookie's Path: no session
 	req        *http.Request
-	agent      string // User-Agent of the request, kept at creation
+	rem        *pendingRemember // persistent login: what the commit owes the remember cookie
+	agent      string           // User-Agent of the request, kept at creation
 
 	commitExp time.Time // this commit's cookie and record expiry (CommitWith)
 
@@ -576,14 +577,16 @@ type Meta struct {
 	Expires   time.Time // when the stored record (or sealed cookie) expires: idle or absolute deadline
 	Absolute  time.Time // created + absolute timeout; zero if off or new
 	UserID    string
-	SignedIn  time.Time // when SetUserID last tied the session to a user
+	SignedIn  time.Time // when SetUserID last tied the session to a user (or a remember-me token restored it)
+	AuthTime  time.Time // when the user last really signed in (kept by restores and Regenerate)
+	Restored  bool      // started from a remember-me token
 	UserAgent string
 	Persist   time.Duration
 }
 
 func (m *Manager) meta(d *Data, expires time.Time) Meta {
 	md := Meta{Created: d.Created, Expires: expires, UserID: d.UserID, SignedIn: d.SignedIn,
-		UserAgent: d.UserAgent, Persist: d.Persist}
+		AuthTime: d.AuthTime, Restored: d.Restored, UserAgent: d.UserAgent, Persist: d.Persist}
 	if !md.Created.IsZero() && m.absolute > 0 {
 		md.Absolute = md.Created.Add(m.absolute)
 	}
@@ -630,12 +633,31 @@ func (s *Session) SetUserID(userID string, opts ...SignInOption) error {
 	}
 	s.modified()
 	s.data.UserID = userID
-	s.data.SignedIn = time.Time{}
+	s.data.SignedIn, s.data.AuthTime, s.data.Restored = time.Time{}, time.Time{}, false
 	if userID != "" {
 		s.data.SignedIn = s.now()
+		s.data.AuthTime = s.data.SignedIn
 	}
 	s.meta = true
 	return nil
+}
+
+// AuthAge returns how long ago the user last really signed in (SetUserID),
+// and false if the session has no sign-in time (anonymous). A session
+// restored from a remember-me token keeps the original sign-in's time, so
+// its AuthAge grows: ask for the password again before sensitive actions
+// (ASVS 3.7.1; see Manager.RequireRecentAuth). Calling SetUserID with the
+// same user after re-checking the password resets it.
+func (s *Session) AuthAge() (time.Duration, bool) {
+	if s.begin() != nil {
+		s.mu.Unlock()
+		return 0, false
+	}
+	defer s.mu.Unlock()
+	if s.data.AuthTime.IsZero() {
+		return 0, false
+	}
+	return s.now().Sub(s.data.AuthTime), true
 }
 
 // SignInOption changes what SetUserID does.
@@ -743,6 +765,10 @@ func (s *Session) Destroy() error {
 		s.regenFrom, s.regenVer = "", 0
 	}
 	s.destroyed = true
+	if s.rem != nil {
+		s.rem.forget = true
+		s.rem.issue = false
+	}
 	s.expireDue = s.fromReq || s.id != ""
 	s.status = StatusDestroyed
 	s.id, s.key, s.version = "", "", 0

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -21,11 +22,18 @@ type SessionInfo struct {
 	UserAgent string
 	// Current is true for the session passed as current to UserSessions.
 	Current bool
+	// Remembered marks a remembered device (a remember-me token, see
+	// RememberConfig) rather than a live session: LastSeen is when the
+	// token last started a session. EndSession ends it like a session.
+	Remembered bool
 }
 
 // userIndex returns the store's UserIndex or an error wrapping
 // errors.ErrUnsupported.
 func (m *Manager) userIndex() (UserIndex, error) {
+	if m.cfg.Store == nil && m.rem != nil {
+		return m.rem.ui, nil // cookie-only sessions: only tokens are indexed
+	}
 	ui, ok := m.cfg.Store.(UserIndex)
 	if !ok {
 		return nil, fmt.Errorf("sesh: the store (%T) keeps no user index: %w", m.cfg.Store, errors.ErrUnsupported)
@@ -46,6 +54,9 @@ func (m *Manager) UserSessions(ctx context.Context, userID string, current *Sess
 	out := make([]SessionInfo, 0, len(recs))
 	now := m.now()
 	for key, rec := range recs {
+		if strings.HasPrefix(key, rememberKeyPrefix) {
+			continue // listed below
+		}
 		var d Data
 		if err := m.cfg.Codec.Decode(rec.Data, &d); err != nil {
 			continue
@@ -62,6 +73,9 @@ func (m *Manager) UserSessions(ctx context.Context, userID string, current *Sess
 		}
 		out = append(out, info)
 	}
+	if m.rem != nil {
+		out = append(out, m.rememberInfos(recs)...)
+	}
 	slices.SortFunc(out, func(a, b SessionInfo) int { return b.Created.Compare(a.Created) })
 	return out, nil
 }
@@ -77,6 +91,18 @@ func (m *Manager) userRecords(ctx context.Context, userID string) (map[string]Re
 	recs, err := m.byUser(ctx, ui, userID)
 	if err != nil {
 		return nil, fmt.Errorf("sesh: list user sessions: %w", err)
+	}
+	if m.rem != nil && m.rem.store != m.cfg.Store {
+		// Tokens kept apart from the sessions (cookie-only sessions).
+		toks, err := m.byUser(ctx, m.rem.ui, userID)
+		if err != nil {
+			return nil, fmt.Errorf("sesh: list remembered devices: %w", err)
+		}
+		for k, r := range toks {
+			if strings.HasPrefix(k, rememberKeyPrefix) {
+				recs[k] = r
+			}
+		}
 	}
 	return recs, nil
 }
@@ -103,7 +129,7 @@ func (m *Manager) EndSession(ctx context.Context, userID, handleStr string) erro
 	}
 	for key := range recs {
 		if handle(key) == handleStr {
-			if err := m.del(ctx, key); err != nil {
+			if err := m.delOwned(ctx, key); err != nil {
 				return fmt.Errorf("sesh: end session: %w", err)
 			}
 			m.event(ctx, slog.LevelInfo, "session ended by its user", handleStr)
@@ -129,7 +155,7 @@ func (m *Manager) EndUserSessions(ctx context.Context, userID string, except *Se
 		if key == keep {
 			continue
 		}
-		if err := m.del(ctx, key); err != nil {
+		if err := m.delOwned(ctx, key); err != nil {
 			return n, fmt.Errorf("sesh: end user sessions: %w", err)
 		}
 		n++
@@ -137,6 +163,15 @@ func (m *Manager) EndUserSessions(ctx context.Context, userID string, except *Se
 	}
 	m.event(ctx, slog.LevelInfo, "user sessions ended", "", "count", n)
 	return n, nil
+}
+
+// delOwned deletes a record a user index listed, from the store that
+// keeps it (a remember-me token may live apart from the sessions).
+func (m *Manager) delOwned(ctx context.Context, key string) error {
+	if m.rem != nil && strings.HasPrefix(key, rememberKeyPrefix) {
+		return m.rem.store.Delete(ctx, key)
+	}
+	return m.del(ctx, key)
 }
 
 // Handle returns the one-way handle of a store key, as SessionInfo.Handle

@@ -134,6 +134,7 @@ func RunWith(t *testing.T, newStore Factory, opts Options) {
 	t.Run("NoKeyInErrors", s.testNoKeyInErrors)
 	t.Run("Manager", s.testManager)
 	t.Run("Requests", s.testSessionConcurrency)
+	t.Run("Remember", s.testRemember)
 }
 
 type suite struct {

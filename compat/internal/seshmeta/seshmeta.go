@@ -21,6 +21,8 @@ type Meta struct {
 	S int64            `json:"s,omitempty"` // SignedIn
 	A string           `json:"a,omitempty"` // UserAgent
 	P int64            `json:"p,omitempty"` // Persist
+	N int64            `json:"n,omitempty"` // AuthTime
+	R bool             `json:"r,omitempty"` // Restored
 	T map[string]int64 `json:"t,omitempty"` // Deadlines
 }
 
@@ -33,6 +35,10 @@ func From(d *sesh.Data) Meta {
 	if !d.SignedIn.IsZero() {
 		m.S = d.SignedIn.UnixMilli()
 	}
+	if !d.AuthTime.IsZero() {
+		m.N = d.AuthTime.UnixMilli()
+	}
+	m.R = d.Restored
 	if len(d.Deadlines) > 0 {
 		m.T = make(map[string]int64, len(d.Deadlines))
 		for k, t := range d.Deadlines {
@@ -44,7 +50,7 @@ func From(d *sesh.Data) Meta {
 
 // Empty reports whether m holds nothing (and so need not be written).
 func (m Meta) Empty() bool {
-	return m.I == "" && m.C == 0 && m.U == "" && m.S == 0 && m.A == "" && m.P == 0 && len(m.T) == 0
+	return m.I == "" && m.C == 0 && m.U == "" && m.S == 0 && m.A == "" && m.P == 0 && m.N == 0 && !m.R && len(m.T) == 0
 }
 
 // Apply sets the members of d that m holds; members m lacks keep d's value.
@@ -63,6 +69,12 @@ func (m Meta) Apply(d *sesh.Data) {
 	}
 	if m.A != "" {
 		d.UserAgent = m.A
+	}
+	if m.N != 0 {
+		d.AuthTime = time.UnixMilli(m.N)
+	}
+	if m.R {
+		d.Restored = true
 	}
 	if m.P != 0 {
 		d.Persist = time.Duration(m.P) * time.Millisecond
