@@ -8,24 +8,29 @@ import (
 
 func TestParseErrors(t *testing.T) {
 	for in, want := range map[string]error{
-		``:                          ErrInvalid,
-		`[]`:                        ErrInvalid,
-		`{}`:                        ErrInvalid,
-		`5`:                         ErrInvalid,
-		`[1]x`:                      ErrInvalid,
-		`[{"a":7}]`:                 ErrInvalid, // index out of range
-		`[{"a":"x"}]`:               ErrInvalid, // index not a number
-		`[{"__proto__":0}]`:         ErrInvalid,
-		`[["URL",0]]`:               ErrInvalid, // the href is the URL itself
-		`[["URL","not a url"]]`:     ErrInvalid,
-		`[["Date","yesterday"]]`:    ErrInvalid,
-		`[["BigInt","1.5"]]`:        ErrInvalid,
-		`[["Map",1]]`:               ErrInvalid,
-		`[[-7,4294967295]]`:         ErrInvalid, // a length that would decide an allocation
-		`[[-7,3,5,0]]`:              ErrInvalid, // index past the length
-		`[["Int8Array",1]]`:         ErrUnsupported,
-		`[["Object",1],"x"]`:        ErrUnsupported,
-		`[["URLSearchParams","a"]]`: ErrUnsupported,
+		``:                       ErrInvalid,
+		`[]`:                     ErrInvalid,
+		`{}`:                     ErrInvalid,
+		`5`:                      ErrInvalid,
+		`[1]x`:                   ErrInvalid,
+		`[{"a":7}]`:              ErrInvalid, // index out of range
+		`[{"a":"x"}]`:            ErrInvalid, // index not a number
+		`[{"__proto__":0}]`:      ErrInvalid,
+		`[["URL",0]]`:            ErrInvalid, // the href is the URL itself
+		`[["Date","yesterday"]]`: ErrInvalid,
+		`[["BigInt","1.5"]]`:     ErrInvalid,
+		`[["Map",1]]`:            ErrInvalid,
+		`[[-7,4294967296]]`:      ErrInvalid, // beyond JavaScript's array length
+		`[[-7,3,5,0]]`:           ErrInvalid, // index past the length
+		`[["Int8Array",1]]`:      ErrInvalid, // no ArrayBuffer node
+		`[["Int16Array",1],["ArrayBuffer","AQID"]]`:     ErrInvalid, // 3 bytes are not whole Int16s
+		`[["Uint8Array",1,1,3],["ArrayBuffer","AQID"]]`: ErrInvalid, // past the buffer
+		`[["Object",1],{}]`:                             ErrInvalid, // boxes only primitives
+		`[["Foo"]]`:                                     ErrInvalid, // a custom type without its payload
+		`[["A",1],["B",0]]`:                             ErrInvalid, // custom types looping without a container
+		`[["RegExp","a","gg"]]`:                         ErrInvalid,
+		`[[[0]]]`:                                       ErrInvalid, // devalue never nests JSON below a node
+		"[\"\xff\"]":                                    ErrInvalid, // not UTF-8
 	} {
 		if _, err := Parse(in); !errors.Is(err, want) {
 			t.Errorf("Parse(%s) = %v, want %v", in, err, want)
