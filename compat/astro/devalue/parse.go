@@ -223,6 +223,7 @@ func (h *hydrator) container(i int, n *jnode) (any, error) {
 			}
 			o.Set(items[k].text, v)
 		}
+		o.Keys = jsKeyOrder(o.Keys) // as Object.keys lists them
 		return o, nil
 	}
 	if len(items) > 0 && items[0].kind == kStr {
@@ -433,6 +434,7 @@ func (h *hydrator) typed(i int, typ string, items []jitem) (any, error) {
 			}
 			o.Set(key, v)
 		}
+		o.Keys = jsKeyOrder(o.Keys)
 		return o, nil
 	case "ArrayBuffer":
 		s, ok := str(items, 1)

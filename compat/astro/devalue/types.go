@@ -56,8 +56,8 @@ type Undefined struct{}
 type Hole struct{}
 
 // Object is a plain JavaScript object. Keys keeps the property order;
-// JavaScript itself lists integer-like keys first, in ascending order, and
-// Stringify writes them that way.
+// JavaScript itself lists integer-like keys first, in ascending order:
+// Parse returns them so, and Stringify writes them so whatever Keys says.
 type Object struct {
 	Keys      []string
 	Values    map[string]any
