@@ -34,10 +34,14 @@
 // carries along (and lists among the session's keys).
 //
 // Decode allocates in proportion to the stored text: devalue.Parse is
-// bounded so, and the values it hands to sesh may take at most 16 times the
-// stored text plus 4 KiB, so that entries sharing one node (which Astro
-// never writes: it clones each value it sets) cannot multiply it
-// (ErrTooLarge, a decode error).
+// bounded so, and the values it hands to sesh may take at most 8 times the
+// stored text plus 4 KiB, so that entries sharing one node cannot multiply
+// it (ErrTooLarge, a decode error). Astro never writes such sessions: it
+// clones each value it sets, so only primitives are shared between
+// entries, and its sessions' values take at most about 4 times their
+// stored text. JSON has no references, so a value that holds one string or
+// number many times (devalue writes it once) is kept opaque when its JSON
+// would spend more than three quarters of its bytes, and 256, on repeats.
 package astro
 
 import (

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -37,22 +39,28 @@ var macKey = sync.OnceValue(func() []byte {
 	return k
 })
 
+var macs = sync.Pool{New: func() any { return hmac.New(sha256.New, macKey()) }}
+
 // sign is the tag of a marker holding the devalue string s: HMAC-SHA256
 // under macKey, 128 bits, base64url.
 func sign(s string) string {
-	m := hmac.New(sha256.New, macKey())
-	m.Write([]byte("sesh compat/astro opaque value v1\x00"))
-	m.Write([]byte(s))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+	m := macs.Get().(hash.Hash)
+	defer macs.Put(m)
+	m.Reset()
+	io.WriteString(m, "sesh compat/astro opaque value v1\x00")
+	io.WriteString(m, s)
+	var sum [sha256.Size]byte
+	return base64.RawURLEncoding.EncodeToString(m.Sum(sum[:0])[:16])
 }
 
 // marker returns the session value that stands for the devalue string s.
 func marker(s string) json.RawMessage {
-	b, _ := json.Marshal(struct {
-		D string `json:"__devalue"`
-		S string `json:"__devalue_sig"`
-	}{s, sign(s)})
-	return b
+	var b bytes.Buffer
+	b.Grow(len(s) + len(s)/4 + 64)
+	b.WriteString(`{"` + devalueKey + `":`)
+	writeJSONString(&b, s)
+	b.WriteString(`,"` + sigKey + `":"` + sign(s) + `"}`)
+	return b.Bytes()
 }
 
 // opaqueText returns the devalue string raw holds if raw is a marker:
@@ -78,6 +86,13 @@ func opaqueText(raw []byte) (string, bool) {
 // Codec reads and writes Astro's stored session (sesh.Codec).
 type Codec struct{}
 
+// Decode's budget for the session values it produces: budgetPerByte
+// bytes per byte of the stored text, plus budgetSlack.
+const (
+	budgetPerByte = 8
+	budgetSlack   = 4096
+)
+
 // ErrTooLarge reports a stored session whose values, once converted for
 // Go, would take far more room than the stored text (values shared between
 // entries, which Astro never writes, are copied into each).
@@ -96,10 +111,11 @@ func (Codec) Decode(src []byte, d *sesh.Data) error {
 	// Each value is written out on its own, so a node shared by many
 	// entries would be written once per entry: the budget keeps what
 	// Decode produces in proportion to src. Astro clones a value when it
-	// is set, so its own sessions share nothing between entries and never
-	// come near the budget (a value's JSON is at most ~7 times its
-	// devalue text: "<" becomes \u003C, then \\u003C in a marker).
-	conv := &converter{left: 16*len(src) + 4096}
+	// is set, so its own sessions share no container between entries, and
+	// their values take at most ~4 times the stored text (a value's JSON
+	// is at most 4 times its devalue text plus 256 bytes, see value; a
+	// marker about twice its devalue text, quotes escaped, plus ~60).
+	conv := &converter{left: budgetPerByte*len(src) + budgetSlack}
 	*d = sesh.Data{}
 	for i, kv := range m.Keys {
 		key, ok := kv.(string)
@@ -218,6 +234,9 @@ func Unmarshal(raw json.RawMessage) (any, error) {
 type converter struct {
 	left int
 	buf  bytes.Buffer
+	seen map[any]bool // containers of the value being converted
+	prim map[any]bool // primitives of the value being converted
+	dup  int          // JSON bytes spent on primitives met before
 }
 
 func (c *converter) spend(n int) error {
@@ -230,13 +249,21 @@ func (c *converter) spend(n int) error {
 
 // value returns v's JSON when JSON holds it exactly, and an opaque marker
 // otherwise.
+//
+// JSON has no references, so a string or number the value holds many
+// times is written out each time, where devalue writes it once: a value
+// whose JSON spends more than three quarters of its bytes (and 256) on
+// such repeats stays opaque too, which keeps its sharing and its size.
 func (c *converter) value(v any) (json.RawMessage, error) {
 	c.buf.Reset()
-	ok, err := c.plain(v, map[any]bool{})
+	clear(c.seen)
+	clear(c.prim)
+	c.dup = 0
+	ok, err := c.plain(v)
 	if err != nil {
 		return nil, err
 	}
-	if ok {
+	if ok && c.dup <= 3*(c.buf.Len()-c.dup)+256 {
 		raw := json.RawMessage(bytes.Clone(c.buf.Bytes()))
 		if _, isMarker := opaqueText(raw); !isMarker {
 			return raw, c.spend(len(raw))
@@ -257,16 +284,28 @@ func (c *converter) value(v any) (json.RawMessage, error) {
 // plain writes v's JSON to c.buf if v is made only of JSON's types: no
 // cycles, no shared containers, no holes, finite numbers, plain objects.
 // It stops with ErrTooLarge when the output passes the budget.
-func (c *converter) plain(v any, seen map[any]bool) (bool, error) {
+func (c *converter) plain(v any) (bool, error) {
 	if c.buf.Len() > c.left {
 		return false, ErrTooLarge
 	}
 	switch v.(type) {
 	case *devalue.Array, *devalue.Object:
-		if seen[v] {
+		if c.seen[v] {
 			return false, nil // shared or cyclic: only devalue keeps that
 		}
-		seen[v] = true
+		if c.seen == nil {
+			c.seen = map[any]bool{}
+		}
+		c.seen[v] = true
+	case nil, bool, string, float64:
+		if c.prim[v] {
+			defer func(start int) { c.dup += c.buf.Len() - start }(c.buf.Len())
+		} else {
+			if c.prim == nil {
+				c.prim = map[any]bool{}
+			}
+			c.prim[v] = true
+		}
 	}
 	b := &c.buf
 	switch x := v.(type) {
@@ -287,7 +326,7 @@ func (c *converter) plain(v any, seen map[any]bool) (bool, error) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			if ok, err := c.plain(e, seen); !ok || err != nil {
+			if ok, err := c.plain(e); !ok || err != nil {
 				return false, err
 			}
 		}
@@ -303,7 +342,7 @@ func (c *converter) plain(v any, seen map[any]bool) (bool, error) {
 			}
 			writeJSONString(b, k)
 			b.WriteByte(':')
-			if ok, err := c.plain(x.Values[k], seen); !ok || err != nil {
+			if ok, err := c.plain(x.Values[k]); !ok || err != nil {
 				return false, err
 			}
 		}

@@ -1,6 +1,7 @@
 package devalue
 
 import (
+	"cmp"
 	"encoding/base64"
 	"fmt"
 	"math"
@@ -44,7 +45,7 @@ type flattener struct {
 // refuses (ErrUnsupported) Go values with no devalue form, strings that
 // are not UTF-8, and values nested deeper than MaxDepth.
 func Stringify(v any, opts Options) (string, error) {
-	f := &flattener{opts: opts, ptrs: map[any]int{}, strs: map[string]int{}, nums: map[uint64]int{}, bools: map[bool]int{}, bigs: map[string]int{}}
+	f := &flattener{opts: opts}
 	i, err := f.flatten(v)
 	if err != nil {
 		return "", err
@@ -52,7 +53,23 @@ func Stringify(v any, opts Options) (string, error) {
 	if i < 0 {
 		return strconv.Itoa(i), nil
 	}
-	return "[" + strings.Join(f.out, ",") + "]", nil
+	var b strings.Builder
+	b.Grow(f.size + 2)
+	b.WriteByte('[')
+	for k, s := range f.out {
+		if k > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s)
+	}
+	b.WriteByte(']')
+	return b.String(), nil
+}
+
+// writeInt writes n in decimal without allocating.
+func writeInt(b *strings.Builder, n int) {
+	var buf [20]byte
+	b.Write(strconv.AppendInt(buf[:0], int64(n), 10))
 }
 
 func (f *flattener) slot() int {
@@ -92,6 +109,9 @@ func (f *flattener) flatten(v any) (int, error) {
 			return i, nil
 		}
 		i := f.slot()
+		if f.bools == nil {
+			f.bools = map[bool]int{}
+		}
 		f.bools[x] = i
 		return i, f.put(i, strconv.FormatBool(x))
 	case int:
@@ -113,6 +133,9 @@ func (f *flattener) flatten(v any) (int, error) {
 			return i, nil
 		}
 		i := f.slot()
+		if f.nums == nil {
+			f.nums = map[uint64]int{}
+		}
 		f.nums[math.Float64bits(x)] = i
 		return i, f.put(i, jsNumber(x))
 	case string:
@@ -124,6 +147,9 @@ func (f *flattener) flatten(v any) (int, error) {
 			return 0, err
 		}
 		i := f.slot()
+		if f.strs == nil {
+			f.strs = map[string]int{}
+		}
 		f.strs[x] = i
 		return i, f.put(i, s)
 	case *big.Int:
@@ -138,6 +164,9 @@ func (f *flattener) flatten(v any) (int, error) {
 			return i, nil
 		}
 		i := f.slot()
+		if f.bigs == nil {
+			f.bigs = map[string]int{}
+		}
 		f.bigs[key] = i
 		return i, f.put(i, `["BigInt","`+key+`"]`)
 	}
@@ -155,6 +184,9 @@ func (f *flattener) flatten(v any) (int, error) {
 	f.depth++
 	defer func() { f.depth-- }()
 	i := f.slot()
+	if f.ptrs == nil {
+		f.ptrs = map[any]int{}
+	}
 	f.ptrs[v] = i
 	var b strings.Builder
 	if err := f.object(&b, v); err != nil {
@@ -185,18 +217,18 @@ func (f *flattener) object(b *strings.Builder, v any) error {
 				return unsupported("a URLSearchParams string that is not UTF-8")
 			}
 		}
-		s, _ := jsString(serializeSearch(x.Params))
-		b.WriteString(`["URLSearchParams",` + s + `]`)
+		b.WriteString(`["URLSearchParams",`)
+		writeJS(b, serializeSearch(x.Params))
+		b.WriteString("]")
 	case *RegExp:
-		s, err := jsString(x.Source)
-		if err != nil {
-			return err
-		}
 		flags, ok := regExpFlags(x.Flags)
 		if !ok {
 			return unsupported("RegExp flags %q", x.Flags)
 		}
-		b.WriteString(`["RegExp",` + s)
+		b.WriteString(`["RegExp",`)
+		if err := writeJS(b, x.Source); err != nil {
+			return err
+		}
 		if flags != "" {
 			b.WriteString(`,"` + flags + `"`)
 		}
@@ -264,27 +296,29 @@ func (f *flattener) object(b *strings.Builder, v any) error {
 			return err
 		}
 		if x.Length*size != len(x.Buffer.Data) {
-			b.WriteString("," + strconv.Itoa(x.Offset) + "," + strconv.Itoa(x.Length))
+			b.WriteByte(',')
+			writeInt(b, x.Offset)
+			b.WriteByte(',')
+			writeInt(b, x.Length)
 		}
 		b.WriteString("]")
 	case *Temporal:
 		if !temporalTypes[x.Type] {
 			return unsupported("Temporal type %q", x.Type)
 		}
-		s, err := jsString(x.Text)
-		if err != nil {
+		b.WriteString(`["` + x.Type + `",`)
+		if err := writeJS(b, x.Text); err != nil {
 			return err
 		}
-		b.WriteString(`["` + x.Type + `",` + s + `]`)
+		b.WriteString("]")
 	case *Custom:
 		if builtin(x.Type) {
 			return unsupported("a Custom value named after devalue's own %s", x.Type)
 		}
-		s, err := jsString(x.Type)
-		if err != nil {
+		b.WriteString("[")
+		if err := writeJS(b, x.Type); err != nil {
 			return err
 		}
-		b.WriteString("[" + s)
 		if err := f.ref(b, ",", x.Value); err != nil {
 			return err
 		}
@@ -302,7 +336,7 @@ func (f *flattener) ref(b *strings.Builder, sep string, v any) error {
 		return err
 	}
 	b.WriteString(sep)
-	b.WriteString(strconv.Itoa(j))
+	writeInt(b, j)
 	return nil
 }
 
@@ -315,11 +349,11 @@ func (f *flattener) url(b *strings.Builder, href string) error {
 		b.WriteString("]")
 		return nil
 	}
-	s, err := jsString(href)
-	if err != nil {
+	b.WriteString(`["URL",`)
+	if err := writeJS(b, href); err != nil {
 		return err
 	}
-	b.WriteString(`["URL",` + s + `]`)
+	b.WriteString("]")
 	return nil
 }
 
@@ -334,17 +368,11 @@ func (f *flattener) plain(b *strings.Builder, x *Object) error {
 		if k == "__proto__" {
 			return unsupported("an object with a __proto__ key")
 		}
-		ks, err := jsString(k)
-		if err != nil {
-			return err
+		if x.NullProto || n > 0 {
+			b.WriteByte(',')
 		}
-		switch {
-		case x.NullProto:
-			b.WriteString("," + ks)
-		case n > 0:
-			b.WriteString("," + ks)
-		default:
-			b.WriteString(ks)
+		if err := writeJS(b, k); err != nil {
+			return err
 		}
 		sep := ":"
 		if x.NullProto {
@@ -383,12 +411,15 @@ func (f *flattener) array(b *strings.Builder, length int, elems []any, idx []int
 	}
 	d := len(strconv.Itoa(length))
 	if population < length && (length-population)*3 > 4+d+population*(d+1) {
-		b.WriteString("[-7," + strconv.Itoa(length))
+		b.WriteString("[-7,")
+		writeInt(b, length)
 		for k, e := range elems {
 			if _, hole := e.(Hole); hole {
 				continue
 			}
-			if err := f.ref(b, ","+strconv.Itoa(at(k))+",", e); err != nil {
+			b.WriteByte(',')
+			writeInt(b, at(k))
+			if err := f.ref(b, ",", e); err != nil {
 				return err
 			}
 		}
@@ -414,46 +445,62 @@ func (f *flattener) array(b *strings.Builder, length int, elems []any, idx []int
 				continue
 			}
 		}
-		b.WriteString(sep + "-2")
+		b.WriteString(sep)
+		b.WriteString("-2")
 	}
 	b.WriteString("]")
 	return nil
 }
 
 // jsKeyOrder is JavaScript's property order: array-index keys ascending,
-// then the others in insertion order.
+// then the others in insertion order. It returns keys itself when they are
+// in that order already.
 func jsKeyOrder(keys []string) []string {
-	var idx, rest []string
-	for _, k := range keys {
-		if isArrayIndex(k) {
-			idx = append(idx, k)
-		} else {
-			rest = append(rest, k)
+	n, sorted := 0, true
+	var last uint64
+	for k, key := range keys {
+		v, ok := arrayIndex(key)
+		if !ok {
+			continue
 		}
+		if n != k || n > 0 && v < last {
+			sorted = false
+		}
+		n, last = n+1, v
 	}
-	if len(idx) == 0 {
+	if sorted {
 		return keys
 	}
-	slices.SortStableFunc(idx, func(a, b string) int {
-		x, _ := strconv.ParseUint(a, 10, 64)
-		y, _ := strconv.ParseUint(b, 10, 64)
-		switch {
-		case x < y:
-			return -1
-		case x > y:
-			return 1
+	idx, rest := make([]string, 0, n), make([]string, 0, len(keys)-n)
+	for _, key := range keys {
+		if _, ok := arrayIndex(key); ok {
+			idx = append(idx, key)
+		} else {
+			rest = append(rest, key)
 		}
-		return 0
+	}
+	slices.SortStableFunc(idx, func(a, b string) int {
+		x, _ := arrayIndex(a)
+		y, _ := arrayIndex(b)
+		return cmp.Compare(x, y)
 	})
 	return append(idx, rest...)
 }
 
-func isArrayIndex(k string) bool {
-	if k == "" || (len(k) > 1 && k[0] == '0') {
-		return false
+// arrayIndex reads a key that is an array index: a canonical decimal
+// integer below 2^32-1.
+func arrayIndex(k string) (uint64, bool) {
+	if k == "" || len(k) > 10 || len(k) > 1 && k[0] == '0' {
+		return 0, false
 	}
-	n, err := strconv.ParseUint(k, 10, 64)
-	return err == nil && n < 1<<32-1
+	var n uint64
+	for i := 0; i < len(k); i++ {
+		if k[i] < '0' || k[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(k[i]-'0')
+	}
+	return n, n < 1<<32-1
 }
 
 // jsNumber is JavaScript's Number.prototype.toString for a finite number.
@@ -480,17 +527,38 @@ func jsString(s string) (string, error) {
 	if !utf8.ValidString(s) {
 		return "", unsupported("a string that is not UTF-8")
 	}
-	clean := true
-	for i := 0; i < len(s) && clean; i++ {
-		c := s[i]
-		clean = c >= ' ' && c != '"' && c != '\\' && c != '<' && c != 0xe2 // U+2028/9 start with 0xe2
-	}
-	if clean {
+	if clean(s) {
 		return `"` + s + `"`, nil
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 8)
+	if err := writeJS(&b, s); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// clean reports whether s needs no escape.
+func clean(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c == '"' || c == '\\' || c == '<' || c == 0xe2 {
+			return false // 0xe2 starts U+2028 and U+2029
+		}
+	}
+	return true
+}
+
+// writeJS writes s as jsString does.
+func writeJS(b *strings.Builder, s string) error {
+	if !utf8.ValidString(s) {
+		return unsupported("a string that is not UTF-8")
+	}
 	b.WriteByte('"')
+	if clean(s) {
+		b.WriteString(s)
+		b.WriteByte('"')
+		return nil
+	}
 	for _, r := range s {
 		switch r {
 		case '"':
@@ -515,14 +583,17 @@ func jsString(s string) (string, error) {
 			b.WriteString(`\u2029`)
 		default:
 			if r < ' ' {
-				fmt.Fprintf(&b, `\u%04x`, r)
+				const hex = "0123456789abcdef"
+				b.WriteString(`\u00`)
+				b.WriteByte(hex[r>>4])
+				b.WriteByte(hex[r&15])
 			} else {
 				b.WriteRune(r)
 			}
 		}
 	}
 	b.WriteByte('"')
-	return b.String(), nil
+	return nil
 }
 
 // isoString is Date.prototype.toISOString.

@@ -199,6 +199,34 @@ async function main() {
     process.stdout.write(JSON.stringify(out));
     return;
   }
+  if (cmd === 'session') {
+    // node peer.js session → an Astro session (Map<key, {data, expires}>, Astro's URL reducer)
+    // holding a value of every type devalue writes, keys in the order Go writes them (sorted)
+    const buf = new Uint8Array([0, 1, 2, 3, 4, 5, 6, 7]).buffer;
+    const cyclic = { name: 'loop' }; cyclic.self = cyclic;
+    const sparse = []; sparse[100000] = 'x';
+    const nullProto = Object.create(null); nullProto.a = 1;
+    const values = {
+      user: 'bob', cart: ['shoe', 'hat'], prefs: { theme: 'dark', size: 12 }, markerLike: { __devalue: 'hi' },
+      markerLikeDate: { __devalue: '[["Date","2024-01-01T00:00:00.000Z"]]' },
+      date: new Date(Date.UTC(2024, 1, 29)), invalidDate: new Date(NaN), url: new URL('https://example.com/a|b?c=<d>'),
+      search: new URLSearchParams('q=a b&q=ü'), regexp: /a\/b/giv, map: new Map([[1, 'one']]), set: new Set(['a', 1n]),
+      bigint: 12345678901234567890n, undef: undefined, nan: NaN, inf: -Infinity, negZero: -0,
+      uint8: new Uint8Array([1, 2, 3]), int8: new Int8Array([-1]), clamped: new Uint8ClampedArray([255]),
+      int16: new Int16Array([-2]), uint16: new Uint16Array([2]), int32: new Int32Array([-3]), uint32: new Uint32Array([3]),
+      float32: new Float32Array([0.5]), float64: new Float64Array([-0]), bigint64: new BigInt64Array([-4n]),
+      biguint64: new BigUint64Array([4n]), arrayBuffer: new ArrayBuffer(3),
+      dataView: new DataView(buf.slice(0), 2, 4), // its own buffer: Astro clones each value it sets
+      sharedViews: [new Uint8Array(buf), new Uint16Array(buf, 2, 1)],
+      boxedString: new String('x'), boxedNumber: new Number(1), boxedBool: new Boolean(true), boxedBigInt: Object(1n),
+      instant: Temporal.Instant.from('2024-02-29T12:00:00Z'), plainDate: Temporal.PlainDate.from('2024-02-29'),
+      duration: Temporal.Duration.from({ days: 1 }), zoned: Temporal.ZonedDateTime.from('2024-02-29T12:00:00+01:00[Europe/Paris]'),
+      cyclic, sparse, holes: [1, , 3], nullProto, repeated: Array(50).fill('a long string that devalue writes once, JSON fifty times'),
+    };
+    const session = new Map(Object.keys(values).sort().map((k) => [k, { data: values[k], expires: k === 'cart' ? 4102444800000 : undefined }]));
+    process.stdout.write(devalue.stringify(session, astroReducers));
+    return;
+  }
   if (cmd === 'check') {
     const cases = JSON.parse(fs.readFileSync(file, 'utf8'));
     const out = cases.map(({ name, text, astro, custom: names }) => {
