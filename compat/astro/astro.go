@@ -40,8 +40,9 @@
 // clones each value it sets, so only primitives are shared between
 // entries, and its sessions' values take at most about 4 times their
 // stored text. JSON has no references, so a value that holds one string or
-// number many times (devalue writes it once) is kept opaque when its JSON
-// would spend more than three quarters of its bytes, and 256, on repeats.
+// number many times (devalue writes it once, then refers to it) is kept
+// opaque when writing out the repeats would make its JSON more than 4
+// times its devalue text plus 256 bytes (see Marshal).
 package astro
 
 import (

@@ -420,6 +420,31 @@ func FuzzDecode(f *testing.F) {
 			if !bytes.Equal(again.Values[k], v) {
 				t.Fatalf("%q changed: %s → %s", k, v, again.Values[k])
 			}
+			if _, opaque := opaqueText(v); opaque {
+				continue
+			}
+			// The package doc's bound on a value's JSON.
+			dv, err := Unmarshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text, err := devalue.Stringify(dv, devalue.Options{AstroURL: true})
+			if err != nil || len(v) > 4*len(text)+256 {
+				t.Fatalf("%q: JSON of %d bytes for devalue text of %d (%v)", k, len(v), len(text), err)
+			}
 		}
 	})
+}
+
+// TestShortRepeatsStayJSON: repeats no longer than devalue's reference
+// to them cost nothing.
+func TestShortRepeatsStayJSON(t *testing.T) {
+	a := &devalue.Array{}
+	for range 1000 {
+		a.Elems = append(a.Elems, true, 1.0, nil)
+	}
+	raw, err := Marshal(a)
+	if err != nil || raw[0] != '[' {
+		t.Fatalf("%.60s…, %v", raw, err)
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -203,8 +204,10 @@ func (Codec) Encode(dst []byte, d *sesh.Data) ([]byte, error) {
 
 // Marshal returns the session value that Astro reads as v, a value of
 // package devalue's types (*devalue.Date, *devalue.Map, float64, …): its
-// JSON when JSON holds it exactly, an opaque marker otherwise — what
-// Decode makes of the same value written by Astro.
+// JSON when JSON holds it exactly and is at most 4 times as long as its
+// devalue text plus 256 bytes (a value that repeats a long string may not
+// be), an opaque marker otherwise — what Decode makes of the same value
+// written by Astro.
 func Marshal(v any) (json.RawMessage, error) {
 	return (&converter{left: math.MaxInt}).value(v)
 }
@@ -236,7 +239,7 @@ type converter struct {
 	buf  bytes.Buffer
 	seen map[any]bool // containers of the value being converted
 	prim map[any]bool // primitives of the value being converted
-	dup  int          // JSON bytes spent on primitives met before
+	dup  int          // JSON bytes spent on repeats, beyond 2 per repeat
 }
 
 func (c *converter) spend(n int) error {
@@ -251,9 +254,12 @@ func (c *converter) spend(n int) error {
 // otherwise.
 //
 // JSON has no references, so a string or number the value holds many
-// times is written out each time, where devalue writes it once: a value
-// whose JSON spends more than three quarters of its bytes (and 256) on
-// such repeats stays opaque too, which keeps its sharing and its size.
+// times is written out each time, where devalue writes it once and then
+// refers to it (2 bytes at least: an index digit and a comma). A value
+// whose JSON spends more than three quarters of its bytes, beyond 256, on
+// repeats (each beyond those 2 bytes) stays opaque, which keeps its
+// sharing and its size: the JSON Decode makes is at most 4 times the
+// value's devalue text, plus 256 bytes.
 func (c *converter) value(v any) (json.RawMessage, error) {
 	c.buf.Reset()
 	clear(c.seen)
@@ -288,6 +294,7 @@ func (c *converter) plain(v any) (bool, error) {
 	if c.buf.Len() > c.left {
 		return false, ErrTooLarge
 	}
+	repeat, start := false, c.buf.Len()
 	switch v.(type) {
 	case *devalue.Array, *devalue.Object:
 		if c.seen[v] {
@@ -298,14 +305,15 @@ func (c *converter) plain(v any) (bool, error) {
 		}
 		c.seen[v] = true
 	case nil, bool, string, float64:
-		if c.prim[v] {
-			defer func(start int) { c.dup += c.buf.Len() - start }(c.buf.Len())
-		} else {
+		if repeat = c.prim[v]; !repeat {
 			if c.prim == nil {
 				c.prim = map[any]bool{}
 			}
 			c.prim[v] = true
 		}
+	}
+	if repeat {
+		defer func() { c.dup += max(0, c.buf.Len()-start-2) }()
 	}
 	b := &c.buf
 	switch x := v.(type) {
@@ -319,7 +327,7 @@ func (c *converter) plain(v any) (bool, error) {
 		if math.IsNaN(x) || math.IsInf(x, 0) || (x == 0 && math.Signbit(x)) {
 			return false, nil
 		}
-		b.Write(strconv.AppendFloat(b.AvailableBuffer(), x, 'g', -1, 64))
+		b.WriteString(devalue.FormatNumber(x))
 	case *devalue.Array:
 		b.WriteByte('[')
 		for i, e := range x.Elems {
@@ -354,7 +362,7 @@ func (c *converter) plain(v any) (bool, error) {
 }
 
 // writeJSONString writes s (UTF-8, as devalue.Parse returns strings) as
-// a JSON string.
+// a JSON string, with no escape longer than devalue's.
 func writeJSONString(b *bytes.Buffer, s string) {
 	const hex = "0123456789abcdef"
 	b.WriteByte('"')
@@ -364,6 +372,9 @@ func writeJSONString(b *bytes.Buffer, s string) {
 		case c == '"' || c == '\\':
 			b.WriteByte('\\')
 			b.WriteByte(c)
+		case c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
+			b.WriteByte('\\')
+			b.WriteByte("nrtbf"[strings.IndexByte("\n\r\t\b\f", c)])
 		case c < 0x20:
 			b.WriteString(`\u00`)
 			b.WriteByte(hex[c>>4])

@@ -34,13 +34,17 @@ var ErrTooDeep = errors.New("devalue: nested too deep")
 // custom reducer, ["URL", <index of the href>]; Parse reads that form and
 // devalue's built-in ["URL", "<href>"] alike.
 //
-// Parse accepts what devalue.parse accepts and reads it as devalue does,
-// with three exceptions: it refuses input that is not UTF-8, that devalue
-// never writes and that devalue.parse would read only by coercion
-// (references that are not integer indexes, a Date that is not in
-// toISOString's form, a BigInt that is not decimal, …), and types it
-// cannot check without JavaScript's own parsers (a RegExp source, a URL,
-// a Temporal text) are kept as written rather than checked.
+// Parse reads what devalue.parse reads, as devalue reads it, except:
+//   - input that is not UTF-8 is refused, and a lone surrogate escape
+//     (\ud800) reads as U+FFFD: Go strings are UTF-8;
+//   - input devalue never writes, which devalue.parse reads only by
+//     coercion, is refused: a reference that is not an integer index, a
+//     Date not in toISOString's form, a BigInt not in decimal, JSON nested
+//     inside a node, …;
+//   - nesting deeper than MaxDepth is refused (ErrTooDeep);
+//   - a RegExp source, a URL and a Temporal text are kept as written, not
+//     checked (that takes JavaScript's own parsers);
+//   - a custom reducer's type needs no reviver: it reads as a *Custom.
 func Parse(s string) (any, error) {
 	sc, root, err := scan(s)
 	if err != nil {

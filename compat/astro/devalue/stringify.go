@@ -20,9 +20,9 @@ type Options struct {
 	// AstroURL writes URLs as Astro's reducer does, ["URL", <index of the
 	// href>], instead of devalue's built-in ["URL", "<href>"].
 	AstroURL bool
-	// MaxLen, when positive, makes Stringify fail with ErrTooLong as soon
-	// as its output passes MaxLen bytes (it stops early, so the work done
-	// is bounded by MaxLen too).
+	// MaxLen, when positive, makes Stringify fail with ErrTooLong once its
+	// output passes MaxLen bytes. It stops at the first node that passes
+	// it, so the work done does not grow with the rest of the value.
 	MaxLen int
 }
 
@@ -502,6 +502,10 @@ func arrayIndex(k string) (uint64, bool) {
 	}
 	return n, n < 1<<32-1
 }
+
+// FormatNumber is JavaScript's Number.prototype.toString for a finite
+// number, the text devalue writes for it (valid JSON too).
+func FormatNumber(x float64) string { return jsNumber(x) }
 
 // jsNumber is JavaScript's Number.prototype.toString for a finite number.
 func jsNumber(x float64) string {

@@ -34,10 +34,10 @@
 // Resource bounds: Parse allocates in proportion to the length of its
 // input, whatever numbers the input holds (a sparse array's length is kept
 // as a number, never allocated), and refuses nesting deeper than MaxDepth,
-// so a hostile input can neither exhaust memory nor the stack. devalue
-// itself cannot write values nested more than a few thousand levels deep
-// (Node's default stack ends its recursion near 1,700), so MaxDepth refuses
-// nothing devalue writes.
+// so a hostile input can neither exhaust memory nor the stack. devalue's
+// own recursion ends far sooner: with Node's default stack it cannot
+// write values nested more than about 1,700 levels deep (about 7,000 with
+// four times that stack).
 package devalue
 
 import (
@@ -146,7 +146,8 @@ type ArrayBuffer struct{ Data []byte }
 // Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array,
 // BigUint64Array or DataView. The view covers Length elements (bytes for a
 // DataView) from byte Offset of Buffer; views of one buffer share it, as in
-// JavaScript. Elements are little-endian, as devalue writes them.
+// JavaScript. The bytes are the buffer's as the writing engine held them,
+// elements in its byte order (little-endian on x86 and ARM).
 type TypedArray struct {
 	Type   string
 	Buffer *ArrayBuffer

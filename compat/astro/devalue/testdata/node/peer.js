@@ -1,5 +1,6 @@
 // The Node side of sesh's devalue tests.
 //   node peer.js corpus          → prints [{name, plain, astro}] for a set of JavaScript values
+//   node peer.js session         → an Astro session holding a value of every type devalue writes
 //   node peer.js random <n> <seed>
 //                                → prints [{name, plain, astro}] for n random values of every type
 //   node peer.js check <file>    → reads [{name, text, astro, custom}] and prints, for each, devalue's
