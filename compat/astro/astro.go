@@ -8,13 +8,41 @@
 // and NoTTL set, since Astro writes no TTL unless the driver has one.
 //
 // Values map to sesh's JSON values where JSON can hold them (strings,
-// finite numbers, booleans, null, plain objects and arrays of those). A
-// value JSON cannot hold — a Date, Map, Set, URL, BigInt, undefined, NaN, a
-// cyclic structure — is kept as {"__devalue": "<devalue string>"}: written
-// back to Astro exactly as it came, and readable in Go with devalue.Parse.
+// finite numbers, booleans, null, plain objects and arrays of those). Every
+// other value devalue 5.9.1 writes — a Date, Map, Set, URL, URLSearchParams,
+// RegExp, BigInt, ArrayBuffer, typed array, DataView, boxed primitive,
+// Temporal value, undefined, NaN, -0, a sparse or cyclic structure, a
+// custom reducer's value — is kept as an opaque marker,
+//
+//	{"__devalue":"<devalue string>","__devalue_sig":"<tag>"}
+//
+// written back to Astro exactly as it came (Unmarshal or devalue.Parse
+// read it in Go; Marshal makes one from a devalue value). The tag is an
+// HMAC of the devalue string under a key drawn at random when the process
+// first needs it, so no session value a handler builds — from a form
+// field, a request body, json.RawMessage — can pass for a marker: an object
+// with those two members whose tag does not verify is an ordinary object,
+// and reaches Astro as one. The flip side: a marker is one only in the
+// process that made it (the Codec makes markers on every Decode, so this
+// binds nothing that stays within a request); store its devalue string,
+// not the marker, to keep a value elsewhere. An object from Astro that
+// would verify as a marker (only a copy of one could) is itself kept
+// opaque, so it too comes back as itself.
+//
 // An entry's expires (Astro's per-value TTL) is sesh's per-value deadline.
 // sesh's own metadata travels as one more entry, "__sesh", which Astro
 // carries along (and lists among the session's keys).
+//
+// Decode allocates in proportion to the stored text: devalue.Parse is
+// bounded so, and the values it hands to sesh may take at most 8 times the
+// stored text plus 4 KiB, so that entries sharing one node cannot multiply
+// it (ErrTooLarge, a decode error). Astro never writes such sessions: it
+// clones each value it sets, so only primitives are shared between
+// entries, and its sessions' values take at most about 4 times their
+// stored text. JSON has no references, so a value that holds one string or
+// number many times (devalue writes it once, then refers to it) is kept
+// opaque when writing out the repeats would make its JSON more than 4
+// times its devalue text plus 256 bytes (see Marshal).
 package astro
 
 import (

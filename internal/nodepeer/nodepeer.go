@@ -23,7 +23,7 @@ import (
 // are installed (npm ci when node_modules is missing). A missing node or
 // npm, or a failed install, skips the test, and fails it under
 // SESH_REQUIRE_SERVICES=1.
-func Prepare(t *testing.T, dir string) string {
+func Prepare(t testing.TB, dir string) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -55,7 +55,7 @@ func Run(t *testing.T, dir string, args ...string) string {
 // Start runs a Node server script in dir with extra environment, waits
 // for it to print "LISTENING <port>", and returns "http://127.0.0.1:<port>".
 // The process is interrupted (then killed) when the test ends.
-func Start(t *testing.T, dir, script string, env ...string) string {
+func Start(t testing.TB, dir, script string, env ...string) string {
 	t.Helper()
 	node := Prepare(t, dir)
 	cmd := exec.Command(node, script)
