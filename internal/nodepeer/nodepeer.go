@@ -5,6 +5,8 @@ package nodepeer
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -20,8 +22,9 @@ import (
 )
 
 // Prepare returns the node binary, after making sure dir's dependencies
-// are installed (npm ci when node_modules is missing). A missing node or
-// npm, or a failed install, skips the test, and fails it under
+// are installed from its lockfile (npm ci when node_modules is missing or
+// was installed from another version of package-lock.json). A missing node
+// or npm, or a failed install, skips the test, and fails it under
 // SESH_REQUIRE_SERVICES=1.
 func Prepare(t testing.TB, dir string) string {
 	t.Helper()
@@ -29,7 +32,24 @@ func Prepare(t testing.TB, dir string) string {
 	if err != nil {
 		storetest.Unavailable(t, "node (for the npm peer in "+dir+")", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
+	lock, err := os.ReadFile(filepath.Join(dir, "package-lock.json"))
+	if err != nil {
+		t.Fatalf("the npm peer in %s has no committed lockfile: %v", dir, err)
+	}
+	sum := sha256.Sum256(lock)
+	want := hex.EncodeToString(sum[:])
+	stamp := filepath.Join(dir, "node_modules", ".sesh-lockfile-sha256")
+	installed := func() bool {
+		got, err := os.ReadFile(stamp)
+		return err == nil && string(got) == want
+	}
+	if !installed() {
+		// Test binaries of several packages may share a peer: one installs
+		// at a time (a directory is created atomically everywhere).
+		unlock := lockDir(t, filepath.Join(dir, ".sesh-npm-lock"))
+		defer unlock()
+	}
+	if !installed() {
 		npm, err := exec.LookPath("npm")
 		if err != nil {
 			storetest.Unavailable(t, "npm (to install the peer in "+dir+")", err)
@@ -41,8 +61,36 @@ func Prepare(t testing.TB, dir string) string {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			storetest.Unavailable(t, "npm ci in "+dir, fmt.Errorf("%v\n%s", err, out))
 		}
+		if err := os.WriteFile(stamp, []byte(want), 0o644); err != nil {
+			t.Fatalf("stamp the npm install in %s: %v", dir, err)
+		}
 	}
 	return node
+}
+
+// lockDir takes a lock that is the directory path itself, waiting for a
+// holder in another test binary; a lock older than ten minutes is a
+// crashed holder's and is taken over.
+func lockDir(t testing.TB, path string) func() {
+	t.Helper()
+	deadline := time.Now().Add(storetest.HangLimit)
+	for {
+		err := os.Mkdir(path, 0o755)
+		if err == nil {
+			return func() { os.Remove(path) }
+		}
+		if !os.IsExist(err) {
+			t.Fatalf("lock %s: %v", path, err)
+		}
+		if fi, err := os.Stat(path); err == nil && time.Since(fi.ModTime()) > 10*time.Minute {
+			os.Remove(path)
+			continue
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("another test binary held %s for longer than %v", path, storetest.HangLimit)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // Run runs node with args in dir and returns its standard output; a
