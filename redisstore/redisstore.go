@@ -298,7 +298,30 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 	}
 	ms := s.expiryArg(rec.Expires)
 	ver := storekit.NewVersion()
-	args := []any{strconv.FormatInt(rec.Version, 10), encode(ver, max(ms, 1), rec.UserID, rec.Data), ms}
+	val := encode(ver, max(ms, 1), rec.UserID, rec.Data)
+	if rec.UserID == "" && ms != 0 {
+		// No user set to index: one command, no pipeline. An insert is a
+		// plain SET NX (Redis drops a key at its PXAT, so "absent or
+		// expired" is "absent"); a replace is the script alone.
+		if rec.Version == 0 {
+			ok, err := s.c.SetArgs(ctx, s.sessionKey(key), val, redis.SetArgs{Mode: "NX", ExpireAt: time.UnixMilli(ms)}).Result()
+			switch {
+			case errors.Is(err, redis.Nil):
+				return 0, sesh.ErrConflict
+			case err != nil:
+				return 0, wrap(ctx, "swap", err)
+			case ok != "OK":
+				return 0, fmt.Errorf("redisstore: swap: unexpected reply %q", ok)
+			}
+			return ver, nil
+		}
+		n, err := swapScript.Run(ctx, s.c, []string{s.sessionKey(key)}, strconv.FormatInt(rec.Version, 10), val, ms).Int64()
+		if err != nil {
+			return 0, wrap(ctx, "swap", err)
+		}
+		return swapResult(n, ver)
+	}
+	args := []any{strconv.FormatInt(rec.Version, 10), val, ms}
 	keys := []string{s.sessionKey(key)}
 	run := func(eval bool) (*redis.Cmd, error) {
 		var cmd *redis.Cmd
@@ -324,7 +347,16 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 			return 0, wrap(ctx, "swap", err)
 		}
 	}
-	switch n, _ := cmd.Int64(); n {
+	n, err := cmd.Int64()
+	if err != nil {
+		return 0, fmt.Errorf("redisstore: swap: unexpected reply %v", cmd.Val())
+	}
+	return swapResult(n, ver)
+}
+
+// swapResult turns swapScript's reply into Swap's result.
+func swapResult(n, ver int64) (int64, error) {
+	switch n {
 	case 1:
 		return ver, nil
 	case 0:
@@ -333,9 +365,8 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 		return 0, sesh.ErrNotFound
 	case -2:
 		return 0, fmt.Errorf("redisstore: swap: %w (%w)", sesh.ErrConflict, errWrongType)
-	default:
-		return 0, fmt.Errorf("redisstore: swap: unexpected reply %v", cmd.Val())
 	}
+	return 0, fmt.Errorf("redisstore: swap: unexpected reply %d", n)
 }
 
 // Touch moves the record's expiry (in its header and in Redis) without
