@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -89,6 +90,7 @@ func newApp() (*app, error) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := m.Ping(ctx); err != nil {
+			slog.WarnContext(ctx, "readiness: session store", "err", err)
 			http.Error(w, "session store unavailable", http.StatusServiceUnavailable)
 			return
 		}
