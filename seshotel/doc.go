@@ -55,9 +55,11 @@
 //
 // # What is never recorded
 //
-// The Observer receives no session ID, store key, user ID or value, and
-// records none; neither does it record an error's text (a store's error
-// may name its key): only the classifications above.
+// No metric, span or span event carries a session ID, store key, user ID
+// or session value. sesh hands the Observer none of them; the one thing it
+// hands over that may hold one is an error (a store's error can name its
+// key), and seshotel records only the classifications above, never an
+// error's text.
 //
 // # Cost
 //

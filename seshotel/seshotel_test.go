@@ -151,7 +151,7 @@ func TestMetricsAndSpans(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &client{t: t, h: routes(m, r.tp), name: cookieName, r: r}
-	r.secret("secret-one", "secret-two", "secret-three")
+	r.secret("secret-one", "secret-two", "secret-three", "alice", "banned")
 	ctx := context.Background()
 
 	// A new session: one create-if-absent swap.
@@ -349,7 +349,7 @@ func TestMetricsAndSpans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := &client{t: t, h: routes(sm, r.tp), name: cookieName}
+	sc := &client{t: t, h: routes(sm, r.tp), name: cookieName, r: r}
 	w = sc.do(context.Background(), "/set?v=secret-one", "")
 	status(t, "sealed session", w, 200)
 	r.expect("sealed session", map[string]float64{seshotel.MetricCreated: 1})
