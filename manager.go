@@ -335,6 +335,7 @@ func (m *Manager) save(ctx context.Context, s *Session) error {
 	}
 
 	isNew := s.status == StatusNew || s.regen
+	fresh := s.status == StatusNew // no record before: created, even if it was regenerated
 	switch {
 	case s.status == StatusNew:
 		if !(s.dirty() && (len(s.data.Values) > 0 || s.data.UserID != "")) && !m.cfg.SaveUninitialized {
@@ -373,15 +374,12 @@ func (m *Manager) save(ctx context.Context, s *Session) error {
 		return m.deleteDead(ctx, s)
 	}
 	if isNew {
-		msg := "session created"
-		if s.regen {
-			msg = "session regenerated"
-		}
-		m.keyEvent(ctx, slog.LevelDebug, msg, s.key)
-		if s.regen {
-			m.observe(ctx, Event{Kind: EventRegenerated})
-		} else {
+		if fresh {
+			m.keyEvent(ctx, slog.LevelDebug, "session created", s.key)
 			m.observe(ctx, Event{Kind: EventCreated})
+		} else {
+			m.keyEvent(ctx, slog.LevelDebug, "session regenerated", s.key)
+			m.observe(ctx, Event{Kind: EventRegenerated})
 		}
 	}
 	// As express-session: a new session gets its cookie; an existing one

@@ -78,6 +78,11 @@ func TestObserverSeesStoreCallsAndEvents(t *testing.T) {
 	if calls, events = rec.take(); !slices.Equal(calls, []string{"get:err"}) || !slices.Equal(events, []sesh.EventKind{sesh.EventFailClosed}) {
 		t.Fatalf("failure: calls %v events %v", calls, events)
 	}
+	// A sign-in on a brand-new session (Regenerate, SetUserID) creates it.
+	do(h, "GET", "/login")
+	if _, events = rec.take(); !slices.Equal(events, []sesh.EventKind{sesh.EventCreated}) {
+		t.Fatalf("sign-in on a new session: events %v, want created", events)
+	}
 	if sesh.EventCookieTooLarge.String() != "cookie_too_large" || sesh.EventKind(200).String() != "unknown" {
 		t.Fatal("event names")
 	}
