@@ -179,10 +179,16 @@ func catchTheft(next http.Handler) http.Handler {
 
 // theft is Remember.OnTheft: this request brought a remember-me cookie whose
 // token another browser had already used (one of the two was a copy).
-// sesh has revoked the token and every session it started.
+// sesh has revoked the token and every session it started. The demo goes
+// further, as Spring Security does: whoever holds the copy may hold more, so
+// every session and remembered device of the user ends.
 func (a *app) theft(ctx context.Context, t sesh.RememberTheft) {
+	n, err := a.m.EndUserSessions(ctx, t.UserID, nil)
+	if err != nil {
+		a.log.Error("end the sessions of a user whose remember-me cookie was copied", "user", t.UserID, "err", err)
+	}
 	a.log.Warn("a copied remember-me cookie was used: the user is signed out everywhere",
-		"user", t.UserID, "token", t.Handle, "sessions", t.Sessions)
+		"user", t.UserID, "token", t.Handle, "series_sessions", t.Sessions, "other_ended", n)
 	a.thefts.add(t.UserID, a.now())
 	if n, ok := ctx.Value(theftKey{}).(*theftNote); ok {
 		n.user = t.UserID

@@ -300,11 +300,16 @@ func TestCopiedRememberCookie(t *testing.T) {
 		alice.post("/login", rememberCreds)
 		thief := newClient(t, srv, uaEdgeWindows)
 		thief.setCookie(rememberName, alice.cookie(rememberName))
+		// Alice's phone, remembered too, and signed in.
+		phone := newClient(t, srv, uaSafariIPhone)
+		phone.post("/login", rememberCreds)
 
 		clock.Advance(day)
 		alice.restart()
 		mustContain(t, alice.get("/"), restoredNotice) // rotated
-		clock.Advance(time.Minute)                     // past the 30 s grace
+		phone.restart()
+		mustContain(t, phone.get("/"), restoredNotice)
+		clock.Advance(time.Minute) // past the 30 s grace
 		body := thief.get("/cart")
 		mustContain(t, body, "<h1>Sign in</h1>") // sent to the sign-in page
 		mustContain(t, body, theftNotice)
@@ -319,6 +324,10 @@ func TestCopiedRememberCookie(t *testing.T) {
 		mustContain(t, body, endedNotice)
 		alice.restart()
 		mustContain(t, alice.get("/"), "You are not signed in") // and the token
+		// The demo's OnTheft signs alice out everywhere: the phone too.
+		mustContain(t, phone.get("/"), endedNotice)
+		phone.restart()
+		mustContain(t, phone.get("/"), "You are not signed in")
 
 		body = alice.post("/login", creds)
 		mustContain(t, body, "Signed in as <b>alice</b>")
