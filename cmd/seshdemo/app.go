@@ -190,8 +190,8 @@ func (a *app) theft(ctx context.Context, t sesh.RememberTheft) {
 	a.log.Warn("a copied remember-me cookie was used: the user is signed out everywhere",
 		"user", t.UserID, "token", t.Handle, "series_sessions", t.Sessions, "other_ended", n)
 	a.thefts.add(t.UserID, a.now())
-	if n, ok := ctx.Value(theftKey{}).(*theftNote); ok {
-		n.user = t.UserID
+	if note, ok := ctx.Value(theftKey{}).(*theftNote); ok {
+		note.user = t.UserID
 	}
 }
 
@@ -214,11 +214,11 @@ func (a *app) noticeEnded(next http.Handler) http.Handler {
 				s.Destroy()
 				ended = true
 			}
-			if n, _ := r.Context().Value(theftKey{}).(*theftNote); n != nil && n.user != "" {
-				s.Flash("theft", n.user)
+			if note, _ := r.Context().Value(theftKey{}).(*theftNote); note != nil && note.user != "" {
+				s.Flash("theft", note.user)
 				// This browser was told: its next sign-in need not say it
 				// again.
-				s.Set("theft_seen", n.user)
+				s.Set("theft_seen", note.user)
 				if r.URL.Path != "/login" {
 					http.Redirect(w, r, "/login", http.StatusSeeOther)
 					return
