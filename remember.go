@@ -341,6 +341,9 @@ func (m *Manager) settleRemember(ctx context.Context, s *Session) error {
 	}
 	r := m.rem
 	now := m.now()
+	// The session was saved: a record (s.key), or a sealed cookie-only
+	// session (s.id; it has no key, so a series cannot revoke it).
+	saved := s.key != "" || (m.cfg.Store == nil && s.id != "")
 	switch {
 	case p.forget:
 		if p.fromReq != "" {
@@ -350,7 +353,7 @@ func (m *Manager) settleRemember(ctx context.Context, s *Session) error {
 		}
 		p.expire = true
 		return nil
-	case p.issue && s.key != "":
+	case p.issue && saved:
 		sel, verifier, value := newToken()
 		td := tokenData{Hash: hashVerifier(verifier), AuthTime: s.data.AuthTime.UnixMilli(), Created: now.UnixMilli(),
 			LastUsed: now.UnixMilli(), Agent: truncate(s.agent, maxAgentLen)}
@@ -363,12 +366,14 @@ func (m *Manager) settleRemember(ctx context.Context, s *Session) error {
 			_ = r.store.Delete(ctx, p.fromReq)
 		}
 		p.value = value
-	case p.key != "" && s.key != "":
+	case p.key != "" && saved:
 		// A restore: record the new session in the series, and rotate the
 		// verifier when the request carried the current one.
 		for attempt := 0; attempt < 8; attempt++ {
 			td := p.data
-			td.Sessions = append(td.Sessions, s.key)
+			if s.key != "" {
+				td.Sessions = append(td.Sessions, s.key)
+			}
 			if len(td.Sessions) > maxSeriesSessions {
 				td.Sessions = td.Sessions[len(td.Sessions)-maxSeriesSessions:]
 			}
@@ -389,7 +394,9 @@ func (m *Manager) settleRemember(ctx context.Context, s *Session) error {
 			case errors.Is(err, ErrNotFound):
 				// Revoked meanwhile (sign-out everywhere, theft): the new
 				// session goes too.
-				_ = m.del(ctx, s.key)
+				if s.key != "" {
+					_ = m.del(ctx, s.key)
+				}
 				p.expire = true
 				m.lostToDestroy(ctx, s)
 				return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -82,5 +83,56 @@ func TestRequireRecentAuth(t *testing.T) {
 	do(h, "GET", "/login", cn+"="+id)
 	if w := do(h, "GET", "/settings", cn+"="+id); w.Body.String() != "sensitive" {
 		t.Fatalf("after re-authenticating: %d", w.Code)
+	}
+}
+
+// TestRememberCookieOnly: with cookie-only sessions the tokens live in
+// Remember.Store, and everything but revoking a series' sessions works as
+// with a store: the token is issued, restores a session, rotates on each
+// use, and a copy used after the rotation is refused and revokes the token.
+func TestRememberCookieOnly(t *testing.T) {
+	sealer, err := cookie.NewSealer(key1)
+	must(t, err)
+	e := newEnv(t, nil)
+	var thefts []sesh.RememberTheft
+	m, err := sesh.New(sesh.Config{Sealer: sealer, Now: e.clock.Now, Remember: &sesh.RememberConfig{Store: e.mem,
+		OnTheft: func(_ context.Context, th sesh.RememberTheft) { thefts = append(thefts, th) }}})
+	must(t, err)
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := sesh.From(r.Context())
+		if r.URL.Path == "/login" {
+			must(t, s.SetUserID("u"))
+			must(t, s.Remember())
+		}
+		md := s.Meta()
+		io.WriteString(w, md.UserID+" "+strconv.FormatBool(md.Restored))
+	}))
+	const rn = "__Host-remember"
+	w := do(h, "GET", "/login")
+	r1 := cookieValue(t, w.Header(), rn)
+	if cookieValue(t, w.Header(), cn) == "" {
+		t.Fatal("no session cookie")
+	}
+	// The browser restarts: the sealed session cookie is gone.
+	e.clock.Advance(24 * time.Hour)
+	w = do(h, "GET", "/", rn+"="+r1)
+	if got := w.Body.String(); got != "u true" {
+		t.Fatalf("restore: %q", got)
+	}
+	r2 := cookieValue(t, w.Header(), rn)
+	if r2 == r1 || cookieValue(t, w.Header(), cn) == "" {
+		t.Fatalf("restore: remember cookie %q → %q: want it rotated, with a session cookie", r1, r2)
+	}
+	// A copy of the first cookie, after the grace window: refused, and
+	// the token is revoked.
+	e.clock.Advance(time.Minute)
+	if got := do(h, "GET", "/", rn+"="+r1).Body.String(); got != " false" {
+		t.Fatalf("the rotated-out copy: %q", got)
+	}
+	if len(thefts) != 1 || thefts[0].UserID != "u" {
+		t.Fatalf("OnTheft saw %+v", thefts)
+	}
+	if got := do(h, "GET", "/", rn+"="+r2).Body.String(); got != " false" {
+		t.Fatalf("the revoked token still restores: %q", got)
 	}
 }

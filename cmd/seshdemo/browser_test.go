@@ -15,6 +15,7 @@ import (
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
@@ -127,6 +128,70 @@ func (b *browser) signIn(password string, remember bool) {
 	b.click("#signin")
 }
 
+// cookies returns the browser's cookies for base.
+func (b *browser) cookies(base string) []*network.Cookie {
+	b.t.Helper()
+	var cs []*network.Cookie
+	b.run("read cookies", chromedp.ActionFunc(func(ctx context.Context) error {
+		var err error
+		cs, err = network.GetCookies().WithURLs([]string{base}).Do(ctx)
+		return err
+	}))
+	return cs
+}
+
+func findCookie(cs []*network.Cookie, name string) *network.Cookie {
+	for _, c := range cs {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// checkRememberCookie: the session cookie ends with the browser, the
+// remember-me cookie outlives it for 30 days (by the browser's own clock),
+// HttpOnly, Secure, SameSite=Lax.
+func (b *browser) checkRememberCookie(base string) {
+	b.t.Helper()
+	cs := b.cookies(base)
+	sc, rc := findCookie(cs, cookieName), findCookie(cs, rememberName)
+	if sc == nil || !sc.Session {
+		b.t.Fatalf("%s: session cookie %+v, want a browser-session cookie", b.name, sc)
+	}
+	if rc == nil {
+		b.t.Fatalf("%s: no remember-me cookie in %+v", b.name, cs)
+	}
+	expires := time.Unix(int64(rc.Expires), 0)
+	if rc.Session || !rc.HTTPOnly || !rc.Secure || rc.SameSite != network.CookieSameSiteLax ||
+		expires.Before(time.Now().Add(rememberFor-time.Hour)) || expires.After(time.Now().Add(rememberFor+time.Hour)) {
+		b.t.Fatalf("%s: remember-me cookie: browser-session=%v HttpOnly=%v Secure=%v SameSite=%q expires %v (want in %v)",
+			b.name, rc.Session, rc.HTTPOnly, rc.Secure, rc.SameSite, expires, rememberFor)
+	}
+}
+
+// restart is the browser closing and opening again: its browser-session
+// cookies are deleted, its persistent ones kept.
+func (b *browser) restart(base string) {
+	b.t.Helper()
+	cs := b.cookies(base)
+	b.run("close and reopen", chromedp.ActionFunc(func(ctx context.Context) error {
+		for _, c := range cs {
+			if c.Session {
+				if err := network.DeleteCookies(c.Name).WithURL(base).Do(ctx); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}), chromedp.Navigate("about:blank"))
+	for _, c := range b.cookies(base) {
+		if c.Session {
+			b.t.Fatalf("%s: browser-session cookie %s survived the restart", b.name, c.Name)
+		}
+	}
+}
+
 // TestBrowserWalk drives Debian's Chromium, JavaScript disabled, through
 // the demo as a person would.
 func TestBrowserWalk(t *testing.T) {
@@ -144,12 +209,17 @@ func TestBrowserWalk(t *testing.T) {
 		storetest.Unavailable(t, "chromium (apt-get install chromium; .ci/run installs it)", exec.ErrNotFound)
 	}
 
-	store, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "sessions.db"), sqlitestore.Options{})
+	// The server runs on a clock the walk moves forward (the store too: it
+	// decides when a remember-me token has expired). The browser's clock
+	// cannot move: the remember-me cookie's Max-Age of 30 days counts from
+	// the real time, and only the server's tokens meet the moved clock.
+	clock := newFakeClock()
+	store, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "sessions.db"), sqlitestore.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	h, err := newApp(store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h, err := newAppWithClock(store, slog.New(slog.NewTextHandler(io.Discard, nil)), clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +261,7 @@ func TestBrowserWalk(t *testing.T) {
 	laptop.shot("wrong-password-flash")
 	laptop.run("reload", chromedp.Reload(), chromedp.WaitReady("body", chromedp.ByQuery))
 	laptop.wantNot("Wrong user name or password.")
-	laptop.want("Stay signed in when the browser closes")
+	laptop.want("Remember me for 30 days")
 	laptop.shot("sign-in")
 
 	// The cart before signing in, across pages.
@@ -208,7 +278,7 @@ func TestBrowserWalk(t *testing.T) {
 	laptop.signIn("wonderland", false)
 	laptop.want("Welcome back, alice.")
 	laptop.want("Signed in as alice")
-	laptop.want("ends when the browser closes")
+	laptop.want("off: the session cookie ends when the browser closes")
 	laptop.shot("signed-in")
 	laptop.open("/cart")
 	laptop.want("apple × 1")
@@ -234,30 +304,30 @@ func TestBrowserWalk(t *testing.T) {
 	}
 
 	// A second browser, a phone by its header and its screen, signs in with
-	// "stay signed in": a persistent cookie.
+	// "remember me": a second cookie, persistent for 30 days; the session
+	// cookie still ends with the browser.
 	phone := newBrowser(t, alloc, srv.URL, dir, "phone", &shots)
 	phone.run("be a phone", emulation.SetUserAgentOverride(uaSafariIPhone),
 		emulation.SetDeviceMetricsOverride(390, 844, 2, true))
 	phone.signIn("wonderland", true)
 	phone.want("Signed in as alice")
 	phone.want("Safari 17 on iOS")
-	phone.want("kept when the browser closes")
-	phone.shot("signed-in")
-	phone.run("read cookies", chromedp.ActionFunc(func(ctx context.Context) error {
-		cs, err := network.GetCookies().WithURLs([]string{srv.URL}).Do(ctx)
-		for _, c := range cs {
-			if c.Name == cookieName && c.Session {
-				t.Errorf("stay signed in: the cookie is still a browser-session cookie")
-			}
-		}
-		return err
-	}))
+	phone.want("on: when this session ends, this browser signs in again by itself")
+	phone.shot("signed-in-remembered")
+	phone.checkRememberCookie(srv.URL)
 
 	// The sessions page lists both, this device first and marked, each by
-	// its browser and system read from its User-Agent header.
+	// its browser and system read from its User-Agent header, and the
+	// phone's remember-me token as a remembered device.
 	laptop.open("/sessions")
 	laptop.want("This device")
 	laptop.want("Safari 17 on iOS")
+	laptop.want("Remembered device")
+	var remembered []*cdp.Node
+	laptop.run("find remembered devices", chromedp.Nodes(".session.remembered .agent", &remembered, chromedp.ByQueryAll))
+	if len(remembered) != 1 {
+		t.Fatalf("%d remembered devices on the sessions page, want the phone's", len(remembered))
+	}
 	var current string
 	laptop.run("read the current session's device", chromedp.Text(".session.current .agent", &current, chromedp.ByQuery))
 	wantOS := map[string]string{"linux": "Linux", "darwin": "macOS", "windows": "Windows"}[runtime.GOOS]
@@ -309,4 +379,91 @@ func TestBrowserWalk(t *testing.T) {
 	laptop.want("You are not signed in")
 	laptop.wantNot("Signed in as alice")
 	laptop.shot("signed-out-back-reload")
+
+	// Remember me across a browser restart. The phone signs in again with
+	// the box ticked; 29 days later (on the server's clock) the browser
+	// restarts: the session cookie is gone, and the remember-me cookie
+	// starts a new session without the password.
+	phone.signIn("wonderland", true)
+	phone.checkRememberCookie(srv.URL)
+	firstToken := findCookie(phone.cookies(srv.URL), rememberName).Value
+	clock.Advance(29 * 24 * time.Hour)
+	phone.restart(srv.URL)
+	phone.open("/")
+	phone.want("This browser remembered you, so no password was needed.")
+	phone.want("Signed in as alice, with the password 29 days ago.")
+	phone.want("this browser's remember-me cookie, without the password")
+	phone.wantNot("Your session has ended.")
+	phone.shot("restored-after-restart")
+	if tok := findCookie(phone.cookies(srv.URL), rememberName); tok == nil || tok.Value == firstToken {
+		t.Fatal("the restore did not rotate the remember-me cookie")
+	}
+	phone.checkRememberCookie(srv.URL)
+
+	// The account page wants the password again: the restored session
+	// keeps the time of the sign-in 29 days ago.
+	phone.open("/account")
+	phone.want("You signed in 29 days ago — sign in again to continue.")
+	phone.wantNot("Sign out everywhere and forget every device")
+	phone.shot("account-asks-again")
+	phone.run("type password", chromedp.SendKeys("#password", "wonderland", chromedp.ByQuery))
+	phone.click("#signin")
+	phone.want("Account settings")
+	phone.want("Sign out everywhere")
+	phone.shot("account")
+
+	// A copy of the remember-me cookie, taken to another browser, works
+	// only until both are used: the phone restarts a day later and uses
+	// its own (rotating it); a minute later the copy is refused, both are
+	// signed out, and the browser with the copy is told why.
+	thief := newBrowser(t, alloc, srv.URL, dir, "copy", &shots)
+	stolen := findCookie(phone.cookies(srv.URL), rememberName)
+	thief.run("plant the copied cookie", network.SetCookie(stolen.Name, stolen.Value).WithURL(srv.URL).
+		WithPath("/").WithSecure(true).WithHTTPOnly(true).WithSameSite(network.CookieSameSiteLax).
+		WithExpires(ptrEpoch(time.Now().Add(time.Hour))))
+	clock.Advance(24 * time.Hour)
+	phone.restart(srv.URL)
+	phone.open("/")
+	phone.want("This browser remembered you")
+	clock.Advance(time.Minute)
+	thief.open("/")
+	thief.want("Signed out everywhere, to be safe.")
+	thief.want("Sign in")
+	thief.wantNot("Signed in as alice")
+	thief.shot("copied-cookie-refused")
+	if findCookie(thief.cookies(srv.URL), rememberName) != nil {
+		t.Fatal("the copied remember-me cookie was not removed")
+	}
+	phone.open("/")
+	phone.want("Your session has ended.")
+	phone.want("You are not signed in")
+	phone.shot("signed-out-by-the-copy")
+	phone.signIn("wonderland", false)
+	phone.want("A copy of your remember-me cookie was used")
+	phone.shot("signed-in-told-of-the-copy")
+
+	// 31 days without a use, the token has expired on the server: the
+	// browser still has the cookie (its clock did not move), and it no
+	// longer signs in.
+	phone.open("/")
+	phone.click("#logout")
+	phone.signIn("wonderland", true)
+	clock.Advance(31 * 24 * time.Hour)
+	phone.restart(srv.URL)
+	if findCookie(phone.cookies(srv.URL), rememberName) == nil {
+		t.Fatal("the browser dropped the remember-me cookie")
+	}
+	phone.open("/")
+	phone.want("You are not signed in")
+	phone.wantNot("remembered you")
+	phone.shot("expired-after-31-days")
+	if findCookie(phone.cookies(srv.URL), rememberName) != nil {
+		t.Fatal("the expired token's cookie was not removed")
+	}
+}
+
+// ptrEpoch is t as CDP's cookie expiry.
+func ptrEpoch(t time.Time) *cdp.TimeSinceEpoch {
+	e := cdp.TimeSinceEpoch(t)
+	return &e
 }

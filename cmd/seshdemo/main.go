@@ -1,8 +1,9 @@
 // Command seshdemo is a small site that shows sesh at work: sign-in with a
-// flash message and a regenerated ID, a cart kept in the session, "stay
-// signed in", the list of a user's sessions (browser and system read from
-// each one's User-Agent) with "sign out everywhere else", and sign-out. Its
-// pages are plain HTML and CSS: no JavaScript.
+// flash message and a regenerated ID, a cart kept in the session, "remember
+// me for 30 days", the list of a user's sessions and remembered devices
+// (browser and system read from each one's User-Agent) with "sign out
+// everywhere else", an account page that asks for the password again, and
+// sign-out. Its pages are plain HTML and CSS: no JavaScript.
 //
 // It runs on an embedded SQLite file (./.seshdemo/sessions.db, created on
 // first run) by default, so it needs nothing but Go:
@@ -25,12 +26,22 @@
 //
 // Sessions end after about 30 minutes without a visit (sesh records a visit
 // at most once a minute) and 12 hours after they started: sesh's defaults.
-// "Stay signed in" makes the cookie persistent until that 12-hour deadline,
-// so it survives a browser restart; it does not lengthen the session.
+// "Remember me for 30 days" does not lengthen the session: it gives the
+// browser a second cookie, a remember-me token (sesh.RememberConfig), that
+// starts a new session without the password, across browser restarts, for 30
+// days after it was last used. The account page asks for the password again
+// when it was typed more than 10 minutes ago (Manager.RequireRecentAuth):
+// a session a token started keeps the time of the sign-in that ticked the
+// box. A copied remember-me cookie is caught when both copies are used: the
+// user is signed out everywhere; the browser that used the older copy is
+// told so on the sign-in page, and the user's next sign-in from any other
+// browser says it too. See docs/remember-me.md. The stores without a user
+// index or compare-and-set (memcached, Cloudflare KV) cannot keep the
+// tokens: with them the demo runs without the box.
 //
-// The demo is served over plain HTTP on loopback, so its cookie is not marked
-// Secure (sesh's SecureAuto does that by itself); in production, put it
-// behind TLS.
+// The demo is served over plain HTTP on loopback. Its cookies are Secure all
+// the same (sesh's default), which browsers accept from localhost and
+// 127.0.0.1; in production, put it behind TLS.
 package main
 
 import (
