@@ -281,12 +281,14 @@ func (m *Manager) restore(ctx context.Context, s *Session, lines []string) error
 	if err != nil {
 		return fmt.Errorf("sesh: load remember token: %w", err)
 	}
+	now := m.now()
 	var td tokenData
-	if json.Unmarshal(rec.Data, &td) != nil || len(td.Hash) != sha256.Size || rec.UserID == "" {
+	if json.Unmarshal(rec.Data, &td) != nil || len(td.Hash) != sha256.Size || rec.UserID == "" || !now.Before(rec.Expires) {
+		// Unreadable, or expired by the Manager's clock (the store's may
+		// lag behind it).
 		s.rem = &pendingRemember{expire: true}
 		return nil
 	}
-	now := m.now()
 	h := hashVerifier(verifier)
 	current := subtle.ConstantTimeCompare(h, td.Hash) == 1
 	grace := len(td.Prev) == sha256.Size && subtle.ConstantTimeCompare(h, td.Prev) == 1 && now.UnixMilli() < td.PrevUntil

@@ -136,3 +136,57 @@ func TestRememberCookieOnly(t *testing.T) {
 		t.Fatalf("the revoked token still restores: %q", got)
 	}
 }
+
+func TestEndUserSessionsSparesThisDevicesToken(t *testing.T) {
+	e := newEnv(t, func(c *sesh.Config) { c.Remember = &sesh.RememberConfig{} })
+	var list []sesh.SessionInfo
+	h := e.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := sesh.From(r.Context())
+		switch r.URL.Path {
+		case "/login":
+			must(t, s.SetUserID("u"))
+			must(t, s.Remember())
+		case "/others":
+			if _, err := e.m.EndUserSessions(r.Context(), "u", s); err != nil {
+				t.Error(err)
+			}
+			var err error
+			list, err = e.m.UserSessions(r.Context(), "u", s)
+			must(t, err)
+		default:
+			io.WriteString(w, s.Meta().UserID)
+		}
+	}))
+	cookiesOf := func(w http.Header) (sess, rem string) {
+		for _, l := range w.Values("Set-Cookie") {
+			nv, _, _ := strings.Cut(l, ";")
+			if strings.HasPrefix(nv, cn+"=") {
+				sess = nv
+			} else if strings.HasPrefix(nv, "__Host-remember=") {
+				rem = nv
+			}
+		}
+		return
+	}
+	aSess, aRem := cookiesOf(do(h, "GET", "/login").Header())
+	_, bRem := cookiesOf(do(h, "GET", "/login").Header())
+	do(h, "GET", "/others", aSess, aRem)
+	var current, remembered int
+	for _, in := range list {
+		if in.Remembered {
+			remembered++
+			if in.Current {
+				current++
+			}
+		}
+	}
+	if remembered != 1 || current != 1 {
+		t.Fatalf("after sign-out elsewhere: %d remembered devices (%d current), want this one only: %+v", remembered, current, list)
+	}
+	if got := do(h, "GET", "/me", aRem).Body.String(); got != "u" {
+		t.Fatalf("this device's token no longer restores (%q)", got)
+	}
+	if got := do(h, "GET", "/me", bRem).Body.String(); got != "" {
+		t.Fatalf("the other device's token still restores (%q)", got)
+	}
+}

@@ -74,7 +74,11 @@ func (m *Manager) UserSessions(ctx context.Context, userID string, current *Sess
 		out = append(out, info)
 	}
 	if m.rem != nil {
-		out = append(out, m.rememberInfos(recs)...)
+		tok := currentToken(current)
+		for _, in := range m.rememberInfos(recs) {
+			in.Current = tok != "" && in.Handle == handle(tok)
+			out = append(out, in)
+		}
 	}
 	slices.SortFunc(out, func(a, b SessionInfo) int { return b.Created.Compare(a.Created) })
 	return out, nil
@@ -105,6 +109,20 @@ func (m *Manager) userRecords(ctx context.Context, userID string) (map[string]Re
 		}
 	}
 	return recs, nil
+}
+
+// currentToken returns the store key of the remember-me token the request
+// of s carried, or "".
+func currentToken(s *Session) string {
+	if s == nil {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rem == nil || s.rem.forget {
+		return ""
+	}
+	return s.rem.fromReq
 }
 
 func currentKey(s *Session) string {
@@ -149,10 +167,10 @@ func (m *Manager) EndUserSessions(ctx context.Context, userID string, except *Se
 	if err != nil {
 		return 0, err
 	}
-	keep := currentKey(except)
+	keep, keepToken := currentKey(except), currentToken(except)
 	n := 0
 	for key := range recs {
-		if key == keep {
+		if key == keep || (keepToken != "" && key == keepToken) {
 			continue
 		}
 		if err := m.delOwned(ctx, key); err != nil {
