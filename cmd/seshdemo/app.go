@@ -452,16 +452,20 @@ func (a *app) sessions(w http.ResponseWriter, r *http.Request) {
 	// (UserSessions' order), then the remembered devices.
 	p.Sessions = make([]sessionRow, 0, len(list))
 	for _, info := range list {
-		if info.Current {
+		if info.Current && !info.Remembered {
 			p.Sessions = append(p.Sessions, sessionRow{SessionInfo: info, Agent: parseUA(info.UserAgent)})
 		}
 	}
 	for _, remembered := range []bool{false, true} {
 		for _, info := range list {
-			if !info.Current && info.Remembered == remembered {
-				p.Sessions = append(p.Sessions, sessionRow{SessionInfo: info, Agent: parseUA(info.UserAgent)})
-				p.Others++
+			if info.Current && !info.Remembered || info.Remembered != remembered {
+				continue
 			}
+			// This browser's own token is listed with the remembered
+			// devices, and can be forgotten like them.
+			info.Current = false
+			p.Sessions = append(p.Sessions, sessionRow{SessionInfo: info, Agent: parseUA(info.UserAgent)})
+			p.Others++
 		}
 	}
 	a.render(w, "sessions.html", p)
@@ -487,15 +491,16 @@ func (a *app) endSession(w http.ResponseWriter, r *http.Request) {
 		sessions, devices := 0, 0
 		for _, info := range list {
 			switch {
-			case info.Remembered:
+			case info.Remembered && !info.Current:
 				devices++
 			case !info.Current:
 				sessions++
 			}
 		}
-		// EndUserSessions spares the current session but not this
-		// browser's remember-me token: the token goes with the others, so
-		// a copy of its cookie is worthless too.
+		// EndUserSessions spares the current session and this browser's
+		// remember-me token; a remembered browser then gets a new token
+		// (below), which deletes the old one, so a copy of its cookie is
+		// worthless too.
 		_, err = a.m.EndUserSessions(r.Context(), user, s)
 		msg = "Signed out of " + plural(int64(sessions), "other session") + "."
 		if devices > 0 {
