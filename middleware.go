@@ -56,9 +56,22 @@ func (m *Manager) From(ctx context.Context) *Session {
 // with no Set-Cookie. Changes made after the response has started cannot
 // reach the cookie: they are saved to the store when the session already had
 // its cookie, and otherwise dropped with an error logged.
+//
+// A Handler of m inside another Handler of m (the middleware mounted twice)
+// passes the request through: the outer one loads and commits the session.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
+		parent, _ := ctx.Value(ctxKey{}).(*ctxNode)
+		for n := parent; n != nil; n = n.next {
+			if n.m == m {
+				// This Manager already serves the request (its Handler is
+				// mounted twice): the outer one owns the session, as
+				// express-session does nothing when req.session exists.
+				next.ServeHTTP(w, r)
+				return
+			}
+		}
 		// One allocation holds the request's session, its writer and the
 		// context that carries them.
 		st := &requestState{}
@@ -82,7 +95,6 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 			m.cfg.ErrorHandler(w, r, err)
 			return
 		}
-		parent, _ := ctx.Value(ctxKey{}).(*ctxNode)
 		st.ctx = sessionCtx{Context: ctx, node: ctxNode{m: m, s: s, next: parent}}
 		r = r.WithContext(&st.ctx)
 		sw := &st.w
