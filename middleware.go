@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -84,7 +85,7 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		}
 		s.req = r
 		lines := r.Header["Cookie"]
-		if !cookiePathMatch(r.URL.Path, m.cfg.Cookie.Path) {
+		if !cookiePathMatch(requestPath(r, m.cfg.Cookie.Path), m.cfg.Cookie.Path) {
 			// The browser sends no cookie here, so there is no session, and
 			// none is created (as express-session).
 			s.outside, s.loadErr = true, ErrOutsidePath
@@ -102,6 +103,22 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		next.ServeHTTP(sw, r)
 		sw.finish()
 	})
+}
+
+// requestPath is the path the browser asked for, the one it matched the
+// cookie's Path against: that of r.RequestURI, which http.StripPrefix and
+// routers that mount a handler under a prefix leave alone (express-session
+// reads req.originalUrl for the same reason), else r.URL.Path. With the
+// cookie on "/" every path matches and nothing is parsed.
+func requestPath(r *http.Request, cookiePath string) string {
+	if cookiePath == "/" || r.RequestURI == "" {
+		return r.URL.Path
+	}
+	u, err := url.ParseRequestURI(r.RequestURI)
+	if err != nil || u.Path == "" {
+		return r.URL.Path
+	}
+	return u.Path
 }
 
 // cookiePathMatch is RFC 6265 §5.1.4 path-match: whether a cookie with
