@@ -26,11 +26,17 @@ func (m *Manager) Load(ctx context.Context, cookieHeader string) (*Session, erro
 }
 
 // LoadRequest is Load for a request: it reads all its Cookie headers and
-// applies SecureAuto and TrustProxy to it.
+// applies SecureAuto, TrustProxy and Config.CookieFor to it.
 func (m *Manager) LoadRequest(r *http.Request) (*Session, error) {
 	s := m.newSession(m.requestIsSecure(r))
 	s.agent = r.UserAgent()
 	s.req = r
+	if m.cfg.CookieFor != nil {
+		s.ck = new(CookieConfig)
+		if err := m.cookieFor(r, s.ck); err != nil {
+			return nil, err
+		}
+	}
 	if err := m.load(r.Context(), s, r.Header["Cookie"]); err != nil {
 		return nil, err
 	}

@@ -1,9 +1,12 @@
 package sesh_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/sesh-go/sesh"
 )
@@ -61,5 +64,64 @@ func TestPathGateUsesRequestedPath(t *testing.T) {
 	app.ServeHTTP(w, r)
 	if len(sessionCookies(w.Header(), "s")) != 1 {
 		t.Fatalf("no RequestURI: %q", w.Header().Values("Set-Cookie"))
+	}
+}
+
+// Config.CookieFor is express-session's cookie option as a function of
+// req: the attributes, the lifetime and the Path gate follow it per
+// request; an invalid result fails the request before the handler runs.
+func TestCookieFor(t *testing.T) {
+	var calls int
+	e := newEnv(t, func(c *sesh.Config) {
+		c.Cookie.Name = "s"
+		c.CookieFor = func(r *http.Request, ck *sesh.CookieConfig) {
+			calls++
+			switch r.URL.Query().Get("mode") {
+			case "rename":
+				ck.Name = "other"
+			case "none":
+				ck.SameSite = http.SameSiteNoneMode
+				ck.Secure = sesh.SecureNever
+			case "remember":
+				ck.MaxAge = time.Hour
+			}
+			ck.Path = r.URL.Path
+			if r.URL.Query().Get("plain") != "" {
+				ck.Secure = sesh.SecureNever
+			}
+		}
+	})
+	ran := false
+	h := e.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ran = true
+		sesh.From(r.Context()).Set("k", 1)
+	}))
+	w := do(h, "GET", "/test?plain=1")
+	line := w.Header().Get("Set-Cookie")
+	if calls != 1 || !strings.Contains(line, "Path=/test") || strings.Contains(line, "Secure") || !strings.Contains(line, "HttpOnly") || strings.Contains(line, "Max-Age") {
+		t.Fatalf("calls %d, Set-Cookie %q", calls, line)
+	}
+	if line = do(h, "GET", "/in/a?mode=remember").Header().Get("Set-Cookie"); !strings.Contains(line, "Path=/in/a") || !strings.Contains(line, "Max-Age=3600") || !strings.Contains(line, "Secure") {
+		t.Fatalf("per-request lifetime: %q", line)
+	}
+	for _, mode := range []string{"rename", "none"} {
+		ran = false
+		w := do(h, "GET", "/x?mode="+mode)
+		if ran || w.Code != http.StatusInternalServerError || len(w.Header().Values("Set-Cookie")) != 0 {
+			t.Fatalf("%s: handler ran %v, %d %q", mode, ran, w.Code, w.Header().Values("Set-Cookie"))
+		}
+	}
+	r := httptest.NewRequest("GET", "/x?mode=none", nil)
+	if _, err := e.m.LoadRequest(r); !errors.Is(err, sesh.ErrConfig) {
+		t.Fatalf("LoadRequest with an invalid CookieFor result: %v", err)
+	}
+	r = httptest.NewRequest("GET", "/y?mode=remember", nil)
+	s, err := e.m.LoadRequest(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Set("k", 1)
+	if line, err := e.m.Commit(t.Context(), s); err != nil || !strings.Contains(line, "Path=/y") || !strings.Contains(line, "Max-Age=3600") {
+		t.Fatalf("LoadRequest + Commit: %q %v", line, err)
 	}
 }

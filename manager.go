@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -859,13 +860,13 @@ func (m *Manager) persist(s *Session) time.Duration {
 	case s.data.Persist < 0: // BrowserSession
 		return 0
 	}
-	return m.cfg.Cookie.MaxAge
+	return s.cookieCfg().MaxAge
 }
 
 // setCookies appends the Set-Cookie lines s owes (usually none or one) to
 // dst and clears the debt. Caller holds s.mu.
 func (m *Manager) setCookies(dst []string, s *Session) ([]string, error) {
-	opts := m.cfg.cookieOptions(s.secureAttr(m))
+	opts := s.cookieCfg().options(s.secureAttr(m))
 	if s.cookieDue && s.status != StatusDestroyed && !s.commitExp.IsZero() {
 		now := m.now()
 		opts.MaxAge = max(int((s.commitExp.Sub(now)+time.Second-1)/time.Second), 1)
@@ -918,13 +919,39 @@ func cookieLines(dst []string, line []byte) []string {
 }
 
 func (s *Session) secureAttr(m *Manager) bool {
-	switch m.cfg.Cookie.Secure {
+	switch s.cookieCfg().Secure {
 	case SecureAlways:
 		return true
 	case SecureNever:
 		return false
 	}
 	return s.secure
+}
+
+// cookieCfg is the session cookie's configuration for this request:
+// Config.CookieFor's result, else Config.Cookie.
+func (s *Session) cookieCfg() *CookieConfig {
+	if s.ck != nil {
+		return s.ck
+	}
+	return &s.mgr.cfg.Cookie
+}
+
+// cookieFor fills c with Config.CookieFor's cookie for r and checks it.
+func (m *Manager) cookieFor(r *http.Request, c *CookieConfig) error {
+	base := &m.cfg.Cookie
+	*c = *base
+	m.cfg.CookieFor(r, c)
+	if c.Path == "" {
+		c.Path = "/"
+	}
+	if c.Name != base.Name || c.MaxChunks != base.MaxChunks || c.OmitMaxAge != base.OmitMaxAge || !slices.Equal(c.Order, base.Order) {
+		return fmt.Errorf("sesh: Config.CookieFor: %w", configErr("it changed the cookie's Name, Order, MaxChunks or OmitMaxAge"))
+	}
+	if err := c.validate(); err != nil {
+		return fmt.Errorf("sesh: Config.CookieFor: %w", err)
+	}
+	return nil
 }
 
 // requestIsSecure applies SecureAuto to r.

@@ -84,8 +84,16 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 			defer m.unlock(ctx, s)
 		}
 		s.req = r
+		if m.cfg.CookieFor != nil {
+			if err := m.cookieFor(r, &st.ck); err != nil {
+				m.failed(ctx, "the session cookie could not be configured for the request", err)
+				m.cfg.ErrorHandler(w, r, err)
+				return
+			}
+			s.ck = &st.ck
+		}
 		lines := r.Header["Cookie"]
-		if !cookiePathMatch(requestPath(r, m.cfg.Cookie.Path), m.cfg.Cookie.Path) {
+		if path := s.cookieCfg().Path; !cookiePathMatch(requestPath(r, path), path) {
 			// The browser sends no cookie here, so there is no session, and
 			// none is created (as express-session).
 			s.outside, s.loadErr = true, ErrOutsidePath
@@ -158,6 +166,7 @@ type requestState struct {
 	sess Session
 	w    responseWriter
 	ctx  sessionCtx
+	ck   CookieConfig // Config.CookieFor's cookie, when set
 }
 
 // sessionCtx is context.WithValue(parent, ctxKey{}, &node) without an
@@ -237,7 +246,7 @@ func (w *responseWriter) commit() bool {
 			h["Set-Cookie"] = append(h["Set-Cookie"], lines...)
 		}
 		spare.set(h, "Cache-Control", "no-store")
-		if !secure && w.m.cfg.Cookie.Secure == SecureAlways {
+		if !secure && s.cookieCfg().Secure == SecureAlways {
 			w.m.warnPlainHTTP(w.r)
 		}
 	} else if live && !w.m.cfg.DisableCacheControl && len(h["Cache-Control"]) == 0 {

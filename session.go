@@ -115,7 +115,8 @@ type Session struct {
 	wrote      bool     // the session was written in this request (Resave writes once)
 	outside    bool     // the request path is outside the cookie's Path: no session
 	req        *http.Request
-	agent      string // User-Agent of the request, kept at creation
+	agent      string        // User-Agent of the request, kept at creation
+	ck         *CookieConfig // Config.CookieFor's cookie for this request; nil: Config.Cookie
 
 	commitExp time.Time // this commit's cookie and record expiry (CommitWith)
 
