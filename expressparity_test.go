@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/cookie"
 )
 
 // The middleware mounted twice on one Manager serves one session: the
@@ -123,5 +124,65 @@ func TestCookieFor(t *testing.T) {
 	s.Set("k", 1)
 	if line, err := e.m.Commit(t.Context(), s); err != nil || !strings.Contains(line, "Path=/y") || !strings.Contains(line, "Max-Age=3600") {
 		t.Fatalf("LoadRequest + Commit: %q %v", line, err)
+	}
+}
+
+// cookieRecorder is a CookieCodec that notes what the Manager tells it.
+type cookieRecorder struct {
+	sesh.JSONCodec
+	got []sesh.CommitCookie
+}
+
+func (c *cookieRecorder) EncodeCookie(dst []byte, d *sesh.Data, ck *sesh.CommitCookie) ([]byte, error) {
+	c.got = append(c.got, *ck)
+	return c.Encode(dst, d)
+}
+
+// A CookieCodec is told the cookie each commit sends: the attributes as
+// resolved for the request, the lifetime, a CommitWith expiry and the
+// Manager's clock.
+func TestCookieCodecSeesTheCommittedCookie(t *testing.T) {
+	rec := &cookieRecorder{}
+	e := newEnv(t, func(c *sesh.Config) {
+		c.Codec = rec
+		c.TrustProxy = true
+		c.Cookie.Secure = sesh.SecureAuto
+		c.Cookie.SameSite = sesh.SameSiteAuto
+		c.Cookie.Priority = cookie.PriorityHigh
+		c.Cookie.MaxAge = time.Hour
+	})
+	h := e.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := sesh.From(r.Context())
+		s.Set("k", r.URL.Path)
+		if r.URL.Path == "/remember" {
+			s.Persist(48 * time.Hour)
+		}
+	}))
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("X-Forwarded-Proto", "https")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	do(h, "GET", "/remember")
+	if len(rec.got) != 2 {
+		t.Fatalf("%d EncodeCookie calls, want 2", len(rec.got))
+	}
+	a, b := rec.got[0], rec.got[1]
+	if !a.Attrs.Secure || a.Attrs.SameSite != cookie.SameSiteNone || a.Attrs.Priority != cookie.PriorityHigh ||
+		!a.Attrs.HttpOnly || a.Attrs.Path != "/" || a.Lifetime != time.Hour || !a.Expires.IsZero() || !a.Now.Equal(e.clock.Now()) {
+		t.Fatalf("over https: %+v", a)
+	}
+	if b.Attrs.Secure || b.Attrs.SameSite != cookie.SameSiteLax || b.Lifetime != 48*time.Hour {
+		t.Fatalf("plain, remembered: %+v", b)
+	}
+	s, err := e.m.Load(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Set("k", 1)
+	until := e.clock.Now().Add(10 * time.Minute)
+	if _, err := e.m.CommitWith(t.Context(), s, sesh.CommitOptions{Expires: until}); err != nil {
+		t.Fatal(err)
+	}
+	if c := rec.got[len(rec.got)-1]; !c.Expires.Equal(until) {
+		t.Fatalf("CommitWith's expiry: %+v", c)
 	}
 }

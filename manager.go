@@ -26,7 +26,8 @@ type Manager struct {
 	absolute        time.Duration // 0: off
 	swapper         Swapper       // nil if the store cannot compare-and-set
 	toucher         Toucher
-	creator         Creator // the store mints IDs
+	creator         Creator     // the store mints IDs
+	cookieCodec     CookieCodec // the codec records the cookie (server-side sessions)
 	log             *slog.Logger
 	wake            sync.Map // lock key -> chan struct{}: waiters for a lock this Manager holds
 	plainHTTPWarned atomic.Bool
@@ -61,6 +62,7 @@ func New(cfg Config) (*Manager, error) {
 	m.swapper, _ = c.Store.(Swapper)
 	m.toucher, _ = c.Store.(Toucher)
 	m.creator, _ = c.Store.(Creator)
+	m.cookieCodec, _ = c.Codec.(CookieCodec)
 	m.defaultIDs = cfg.GenID == nil && cfg.GenIDRequest == nil && cfg.StoreKey == nil && m.creator == nil
 	return m, nil
 }
@@ -731,7 +733,14 @@ func (m *Manager) encode(s *Session, now time.Time) (Record, error) {
 	if !s.commitExp.IsZero() && s.commitExp.Before(exp) {
 		exp = s.commitExp
 	}
-	b, err := m.cfg.Codec.Encode(make([]byte, 0, 256), &s.data)
+	var b []byte
+	var err error
+	if m.cookieCodec != nil {
+		c := CommitCookie{Attrs: s.cookieCfg().options(s.secureAttr(m)), Lifetime: m.persist(s), Expires: s.commitExp, Now: now}
+		b, err = m.cookieCodec.EncodeCookie(make([]byte, 0, 256), &s.data, &c)
+	} else {
+		b, err = m.cfg.Codec.Encode(make([]byte, 0, 256), &s.data)
+	}
 	if err != nil {
 		return Record{}, fmt.Errorf("sesh: encode session: %w", err)
 	}
