@@ -1,6 +1,7 @@
 package sesh_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/sesh-go/sesh"
 	"github.com/sesh-go/sesh/cookie"
+	"github.com/sesh-go/sesh/memstore"
 )
 
 // The middleware mounted twice on one Manager serves one session: the
@@ -184,5 +186,68 @@ func TestCookieCodecSeesTheCommittedCookie(t *testing.T) {
 	}
 	if c := rec.got[len(rec.got)-1]; !c.Expires.Equal(until) {
 		t.Fatalf("CommitWith's expiry: %+v", c)
+	}
+}
+
+// noExpiryStore reads a record as a peer left it without an expiry (as
+// connect-redis with disableTTL does) until something writes or touches it.
+type noExpiryStore struct {
+	*memstore.Store
+	stripped bool // Get still hides the expiry
+	touches  int
+}
+
+func (s *noExpiryStore) Get(ctx context.Context, key string) (sesh.Record, error) {
+	rec, err := s.Store.Get(ctx, key)
+	if s.stripped {
+		rec.Expires = time.Time{}
+	}
+	return rec, err
+}
+
+func (s *noExpiryStore) Touch(ctx context.Context, key string, exp time.Time) error {
+	s.touches++
+	s.stripped = false
+	return s.Store.Touch(ctx, key, exp)
+}
+
+func (s *noExpiryStore) Swap(ctx context.Context, key string, rec sesh.Record) (int64, error) {
+	s.stripped = false
+	return s.Store.Swap(ctx, key, rec)
+}
+
+// A stored session without an expiry gets sesh's idle deadline at the first
+// request that reads it, unmodified as it is: every session expires.
+func TestRecordWithoutExpiryGetsDeadline(t *testing.T) {
+	clock := newClock()
+	st := &noExpiryStore{Store: memstore.New(memstore.Options{Now: clock.Now})}
+	t.Cleanup(func() { st.Close() })
+	m, err := sesh.New(sesh.Config{Store: st, Now: clock.Now, Cookie: sesh.CookieConfig{Name: "s"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := sesh.From(r.Context())
+		if r.URL.Path == "/set" {
+			s.Set("k", 1)
+		} else {
+			sesh.Get[int](s, "k")
+		}
+	}))
+	id := cookieValue(t, do(h, "GET", "/set").Header(), "s")
+	st.stripped = true
+	do(h, "GET", "/", "s="+id)
+	if st.stripped {
+		t.Fatal("a record without an expiry was read and left without one")
+	}
+	rec, err := st.Store.Get(t.Context(), sesh.HashID(id))
+	if err != nil || !rec.Expires.Equal(clock.Now().Add(sesh.DefaultIdleTimeout)) {
+		t.Fatalf("record expiry %v (%v), want now + idle timeout", rec.Expires, err)
+	}
+	// With its expiry back, the next request is throttled as usual.
+	n := st.touches
+	do(h, "GET", "/", "s="+id)
+	if st.touches != n {
+		t.Fatal("an unmodified session with an expiry was touched again at once")
 	}
 }

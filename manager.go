@@ -790,8 +790,12 @@ func (m *Manager) touchIfDue(ctx context.Context, s *Session, now time.Time) err
 		next = s.commitExp
 	}
 	// A zero expiry comes from a cookie format that keeps none (compat/remix):
-	// there is nothing to push forward.
-	due := s.touch || (m.idle > 0 && !s.expires.IsZero() && next.Sub(s.expires) >= m.cfg.TouchInterval)
+	// there is nothing to push forward. A server-side record without one (a
+	// peer wrote it so: connect-redis's disableTTL, a Remix file without
+	// "expires") gets sesh's deadline at the first request that reads it:
+	// every session expires.
+	noExpiry := s.expires.IsZero() && m.sealer == nil
+	due := s.touch || noExpiry || (m.idle > 0 && !s.expires.IsZero() && next.Sub(s.expires) >= m.cfg.TouchInterval)
 	if due && s.data.Created.IsZero() {
 		// A session a peer created carries no sesh creation time: this
 		// first Go write records when it was first seen, so the absolute
