@@ -108,7 +108,9 @@ type CommitOptions struct {
 // CommitWith is Commit with a lifetime for this commit, following Remix's
 // precedence: opts.MaxAge, then opts.Expires, then the configured cookie
 // lifetime. The record expires then too (never later than the idle and
-// absolute deadlines), and a Set-Cookie is always returned.
+// absolute deadlines), and a Set-Cookie is always returned. With a
+// CookieCodec the record is rewritten, so that the cookie it describes
+// carries this lifetime.
 func (m *Manager) CommitWith(ctx context.Context, s *Session, opts CommitOptions) (string, error) {
 	var exp time.Time
 	switch {
@@ -123,6 +125,11 @@ func (m *Manager) CommitWith(ctx context.Context, s *Session, opts CommitOptions
 		s.touch = true
 		if s.status != StatusNew && s.status != StatusDestroyed {
 			s.cookieDue = true
+		}
+		if m.cookieCodec != nil && s.status == StatusUnmodified {
+			// The record describes the cookie (CookieCodec): rewrite it, a
+			// touch would leave the old lifetime in it.
+			s.meta = true
 		}
 	}
 	s.mu.Unlock()

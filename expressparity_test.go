@@ -251,3 +251,28 @@ func TestRecordWithoutExpiryGetsDeadline(t *testing.T) {
 		t.Fatal("an unmodified session with an expiry was touched again at once")
 	}
 }
+
+// CommitWith on an unmodified session rewrites the record when the codec
+// records the cookie, so the recorded cookie carries the new lifetime.
+func TestCommitWithRewritesCookieRecord(t *testing.T) {
+	rec := &cookieRecorder{}
+	e := newEnv(t, func(c *sesh.Config) { c.Codec = rec })
+	s, _ := e.m.Load(t.Context(), "")
+	s.Set("k", 1)
+	line, err := e.m.Commit(t.Context(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err = e.m.Load(t.Context(), strings.SplitN(line, ";", 2)[0])
+	if err != nil || s.Status() != sesh.StatusUnmodified {
+		t.Fatalf("load: %v %v", err, s.Status())
+	}
+	e.spy.reset()
+	until := e.clock.Now().Add(5 * time.Minute)
+	if _, err := e.m.CommitWith(t.Context(), s, sesh.CommitOptions{Expires: until}); err != nil {
+		t.Fatal(err)
+	}
+	if e.spy.writes() != 1 || !rec.got[len(rec.got)-1].Expires.Equal(until) {
+		t.Fatalf("%d writes, last cookie %+v", e.spy.writes(), rec.got[len(rec.got)-1])
+	}
+}
