@@ -188,6 +188,8 @@ func FuzzDecodeID(f *testing.F) {
 func FuzzCodecDecode(f *testing.F) {
 	f.Add([]byte(`{"cookie":{"originalMaxAge":null,"expires":null,"httpOnly":true,"path":"/"},"n":1}`))
 	f.Add([]byte(`{"cookie":{"originalMaxAge":60000},"__sesh":{"c":1,"t":{"a":2}}}`))
+	f.Add([]byte(`{"cookie":{"originalMaxAge":false,"expires":false,"partitioned":true,"priority":"high"},"__sesh":{"p":5}}`))
+	f.Add([]byte(`{"cookie":{"originalMaxAge":1e300,"expires":"2026-01-01T00:00:00.000Z"}}`))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		var d sesh.Data
 		if err := (Codec{}).Decode(src, &d); err != nil {
