@@ -2,7 +2,12 @@
 // store pairing runs: a real Express app (started by the caller) and a
 // sesh server on the same store share sessions both ways, with secret
 // rotation, logout on either side, and the cookie fields of the record
-// (lifetime, attributes) as each side reads the other's.
+// (lifetime, attributes) as each side reads the other's (Run, RunNoTTL).
+//
+// Session and Cookie are express-session 1.19.0's own test suite
+// (test/session.js, test/cookie.js), ported case by case and run on any
+// store in express's layout; Cases lists its cases and how sesh stands on
+// each (docs/express-session-parity.md).
 package expresstest
 
 import (
