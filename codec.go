@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/sesh-go/sesh/cookie"
 )
 
 // Data is the content of a session as a Codec sees it: the values (each a
@@ -50,6 +52,32 @@ type Data struct {
 type Codec interface {
 	Encode(dst []byte, d *Data) ([]byte, error)
 	Decode(src []byte, d *Data) error
+}
+
+// CookieCodec is implemented by a Codec whose format records the session
+// cookie beside the data, as express-session's stored JSON does
+// (compat/express): for a server-side session the Manager calls
+// EncodeCookie instead of Encode, with the cookie as the committing request
+// sends it (whether or not this response carries a Set-Cookie).
+type CookieCodec interface {
+	Codec
+	EncodeCookie(dst []byte, d *Data, c *CommitCookie) ([]byte, error)
+}
+
+// CommitCookie is the session cookie as one commit sends it.
+type CommitCookie struct {
+	// Attrs are the cookie's attributes for the committing request
+	// (Config.CookieFor applied, SecureAuto and SameSiteAuto resolved);
+	// its Expires and MaxAge are zero.
+	Attrs cookie.Options
+	// Lifetime is a persistent cookie's lifetime (Session.Persist, else
+	// CookieConfig.MaxAge); 0 for a browser-session cookie.
+	Lifetime time.Duration
+	// Expires is the absolute expiry this commit gave the cookie
+	// (Manager.CommitWith), zero otherwise; it wins over Lifetime.
+	Expires time.Time
+	// Now is the Manager's clock at the commit.
+	Now time.Time
 }
 
 // ErrDecode wraps every error a Codec returns from Decode.

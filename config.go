@@ -221,6 +221,17 @@ type Config struct {
 	// express-session does. ValidID then applies to the decoded ID. Not
 	// with Sealer.
 	CookieValue CookieValueCodec
+	// CookieFor, when set, adjusts the session cookie per request, as
+	// express-session's cookie option given as a function of req: it gets a
+	// copy of Cookie (defaults filled) and may change Domain, Path, Secure,
+	// DisableHTTPOnly, SameSite, Partitioned, Priority and MaxAge. The
+	// result is validated as New validates Cookie (an empty Path means "/");
+	// an invalid result, or a changed Name, Order, MaxChunks or OmitMaxAge,
+	// fails the request through the ErrorHandler (the handler does not run).
+	// The middleware's Path gate applies the Path it returns. LoadRequest
+	// applies it too (an invalid result is its error); Load and LoadID, which
+	// have no request, use Cookie.
+	CookieFor func(r *http.Request, c *CookieConfig)
 	// ValidID rejects malformed cookie values before they reach the store;
 	// default ValidID (the shape of NewID).
 	ValidID func(id string) bool
@@ -352,29 +363,8 @@ func (c Config) normalize() (Config, error) {
 	if c.Cookie.Order == nil {
 		c.Cookie.Order = cookie.OrderDefault
 	}
-	switch c.Cookie.Secure {
-	case SecureAuto, SecureAlways, SecureNever:
-	default:
-		return c, configErr("unknown Cookie.Secure mode %d", c.Cookie.Secure)
-	}
-	switch c.Cookie.SameSite {
-	case 0, http.SameSiteDefaultMode, http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode, SameSiteAuto:
-	default:
-		return c, configErr("unknown Cookie.SameSite %d", c.Cookie.SameSite)
-	}
-	if c.Cookie.MaxAge < 0 {
-		return c, configErr("Cookie.MaxAge is negative")
-	}
-	opts := c.cookieOptions(c.Cookie.Secure == SecureAlways)
-	if c.Cookie.MaxAge > 0 {
-		opts.MaxAge = 1 // validate that the order can carry a lifetime
-		opts.Expires = time.Unix(1, 0)
-	}
-	if err := cookie.Validate(c.Cookie.Name, &opts); err != nil {
-		if c.Cookie.Secure == SecureAuto && (opts.SameSite == cookie.SameSiteNone || opts.Partitioned || hasSecurePrefix(c.Cookie.Name)) {
-			return c, configErr("%v (with Secure: SecureAuto the cookie may be sent without Secure; use SecureAlways)", err)
-		}
-		return c, configErr("%v", err)
+	if err := c.Cookie.validate(); err != nil {
+		return c, err
 	}
 	for _, t := range []*time.Duration{&c.IdleTimeout, &c.AbsoluteTimeout} {
 		if *t < NoTimeout {
@@ -503,6 +493,36 @@ func (c *Config) normalizeSerialize() error {
 	return nil
 }
 
+// validate checks the attributes of a cookie configuration whose defaults
+// are filled (New's checks, also applied to Config.CookieFor's results).
+func (cc *CookieConfig) validate() error {
+	switch cc.Secure {
+	case SecureAuto, SecureAlways, SecureNever:
+	default:
+		return configErr("unknown Cookie.Secure mode %d", cc.Secure)
+	}
+	switch cc.SameSite {
+	case 0, http.SameSiteDefaultMode, http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode, SameSiteAuto:
+	default:
+		return configErr("unknown Cookie.SameSite %d", cc.SameSite)
+	}
+	if cc.MaxAge < 0 {
+		return configErr("Cookie.MaxAge is negative")
+	}
+	opts := cc.options(cc.Secure == SecureAlways)
+	if cc.MaxAge > 0 {
+		opts.MaxAge = 1 // validate that the order can carry a lifetime
+		opts.Expires = time.Unix(1, 0)
+	}
+	if err := cookie.Validate(cc.Name, &opts); err != nil {
+		if cc.Secure == SecureAuto && (opts.SameSite == cookie.SameSiteNone || opts.Partitioned || hasSecurePrefix(cc.Name)) {
+			return configErr("%v (with Secure: SecureAuto the cookie may be sent without Secure; use SecureAlways)", err)
+		}
+		return configErr("%v", err)
+	}
+	return nil
+}
+
 func hasSecurePrefix(name string) bool {
 	return hasPrefixFold(name, "__Host-") || hasPrefixFold(name, "__Secure-")
 }
@@ -530,18 +550,18 @@ func equalFold(a, b string) bool {
 	return true
 }
 
-// cookieOptions returns the wire options for one response.
-func (c *Config) cookieOptions(secure bool) cookie.Options {
+// options returns the wire options for one response.
+func (cc *CookieConfig) options(secure bool) cookie.Options {
 	o := cookie.Options{
-		Domain:      c.Cookie.Domain,
-		Path:        c.Cookie.Path,
-		HttpOnly:    !c.Cookie.DisableHTTPOnly,
+		Domain:      cc.Domain,
+		Path:        cc.Path,
+		HttpOnly:    !cc.DisableHTTPOnly,
 		Secure:      secure,
-		Partitioned: c.Cookie.Partitioned,
-		Priority:    c.Cookie.Priority,
-		Order:       c.Cookie.Order,
+		Partitioned: cc.Partitioned,
+		Priority:    cc.Priority,
+		Order:       cc.Order,
 	}
-	switch c.Cookie.SameSite {
+	switch cc.SameSite {
 	case http.SameSiteStrictMode:
 		o.SameSite = cookie.SameSiteStrict
 	case http.SameSiteNoneMode:

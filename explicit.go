@@ -26,11 +26,17 @@ func (m *Manager) Load(ctx context.Context, cookieHeader string) (*Session, erro
 }
 
 // LoadRequest is Load for a request: it reads all its Cookie headers and
-// applies SecureAuto and TrustProxy to it.
+// applies SecureAuto, TrustProxy and Config.CookieFor to it.
 func (m *Manager) LoadRequest(r *http.Request) (*Session, error) {
 	s := m.newSession(m.requestIsSecure(r))
 	s.agent = r.UserAgent()
 	s.req = r
+	if m.cfg.CookieFor != nil {
+		s.ck = new(CookieConfig)
+		if err := m.cookieFor(r, s.ck); err != nil {
+			return nil, err
+		}
+	}
 	if err := m.load(r.Context(), s, r.Header["Cookie"]); err != nil {
 		return nil, err
 	}
@@ -106,7 +112,9 @@ type CommitOptions struct {
 // CommitWith is Commit with a lifetime for this commit, following Remix's
 // precedence: opts.MaxAge, then opts.Expires, then the configured cookie
 // lifetime. The record expires then too (never later than the idle and
-// absolute deadlines), and a Set-Cookie is always returned.
+// absolute deadlines), and a Set-Cookie is always returned. With a
+// CookieCodec the record is rewritten, so that the cookie it describes
+// carries this lifetime.
 func (m *Manager) CommitWith(ctx context.Context, s *Session, opts CommitOptions) (string, error) {
 	var exp time.Time
 	switch {
@@ -121,6 +129,11 @@ func (m *Manager) CommitWith(ctx context.Context, s *Session, opts CommitOptions
 		s.touch = true
 		if s.status != StatusNew && s.status != StatusDestroyed {
 			s.cookieDue = true
+		}
+		if m.cookieCodec != nil && s.status == StatusUnmodified {
+			// The record describes the cookie (CookieCodec): rewrite it, a
+			// touch would leave the old lifetime in it.
+			s.meta = true
 		}
 	}
 	s.mu.Unlock()

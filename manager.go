@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,7 +26,8 @@ type Manager struct {
 	absolute        time.Duration // 0: off
 	swapper         Swapper       // nil if the store cannot compare-and-set
 	toucher         Toucher
-	creator         Creator // the store mints IDs
+	creator         Creator     // the store mints IDs
+	cookieCodec     CookieCodec // the codec records the cookie (server-side sessions)
 	log             *slog.Logger
 	wake            sync.Map // lock key -> chan struct{}: waiters for a lock this Manager holds
 	plainHTTPWarned atomic.Bool
@@ -74,6 +76,7 @@ func New(cfg Config) (*Manager, error) {
 	m.swapper, _ = c.Store.(Swapper)
 	m.toucher, _ = c.Store.(Toucher)
 	m.creator, _ = c.Store.(Creator)
+	m.cookieCodec, _ = c.Codec.(CookieCodec)
 	m.defaultIDs = cfg.GenID == nil && cfg.GenIDRequest == nil && cfg.StoreKey == nil && m.creator == nil
 	return m, nil
 }
@@ -763,7 +766,14 @@ func (m *Manager) encode(s *Session, now time.Time) (Record, error) {
 	if !s.commitExp.IsZero() && s.commitExp.Before(exp) {
 		exp = s.commitExp
 	}
-	b, err := m.cfg.Codec.Encode(make([]byte, 0, 256), &s.data)
+	var b []byte
+	var err error
+	if m.cookieCodec != nil {
+		c := CommitCookie{Attrs: s.cookieCfg().options(s.secureAttr(m)), Lifetime: m.persist(s), Expires: s.commitExp, Now: now}
+		b, err = m.cookieCodec.EncodeCookie(make([]byte, 0, 256), &s.data, &c)
+	} else {
+		b, err = m.cfg.Codec.Encode(make([]byte, 0, 256), &s.data)
+	}
 	if err != nil {
 		return Record{}, fmt.Errorf("sesh: encode session: %w", err)
 	}
@@ -816,8 +826,12 @@ func (m *Manager) touchIfDue(ctx context.Context, s *Session, now time.Time) err
 		next = s.commitExp
 	}
 	// A zero expiry comes from a cookie format that keeps none (compat/remix):
-	// there is nothing to push forward.
-	due := s.touch || (m.idle > 0 && !s.expires.IsZero() && next.Sub(s.expires) >= m.cfg.TouchInterval)
+	// there is nothing to push forward. A server-side record without one (a
+	// peer wrote it so: connect-redis's disableTTL, a Remix file without
+	// "expires") gets sesh's deadline at the first request that reads it:
+	// every session expires.
+	noExpiry := s.expires.IsZero() && m.sealer == nil
+	due := s.touch || noExpiry || (m.idle > 0 && !s.expires.IsZero() && next.Sub(s.expires) >= m.cfg.TouchInterval)
 	if due && s.data.Created.IsZero() {
 		// A session a peer created carries no sesh creation time: this
 		// first Go write records when it was first seen, so the absolute
@@ -895,13 +909,13 @@ func (m *Manager) persist(s *Session) time.Duration {
 	case s.data.Persist < 0: // BrowserSession
 		return 0
 	}
-	return m.cfg.Cookie.MaxAge
+	return s.cookieCfg().MaxAge
 }
 
 // setCookies appends the Set-Cookie lines s owes (usually none or one) to
 // dst and clears the debt. Caller holds s.mu.
 func (m *Manager) setCookies(dst []string, s *Session) ([]string, error) {
-	opts := m.cfg.cookieOptions(s.secureAttr(m))
+	opts := s.cookieCfg().options(s.secureAttr(m))
 	if s.cookieDue && s.status != StatusDestroyed && !s.commitExp.IsZero() {
 		now := m.now()
 		opts.MaxAge = max(int((s.commitExp.Sub(now)+time.Second-1)/time.Second), 1)
@@ -954,13 +968,39 @@ func cookieLines(dst []string, line []byte) []string {
 }
 
 func (s *Session) secureAttr(m *Manager) bool {
-	switch m.cfg.Cookie.Secure {
+	switch s.cookieCfg().Secure {
 	case SecureAlways:
 		return true
 	case SecureNever:
 		return false
 	}
 	return s.secure
+}
+
+// cookieCfg is the session cookie's configuration for this request:
+// Config.CookieFor's result, else Config.Cookie.
+func (s *Session) cookieCfg() *CookieConfig {
+	if s.ck != nil {
+		return s.ck
+	}
+	return &s.mgr.cfg.Cookie
+}
+
+// cookieFor fills c with Config.CookieFor's cookie for r and checks it.
+func (m *Manager) cookieFor(r *http.Request, c *CookieConfig) error {
+	base := &m.cfg.Cookie
+	*c = *base
+	m.cfg.CookieFor(r, c)
+	if c.Path == "" {
+		c.Path = "/"
+	}
+	if c.Name != base.Name || c.MaxChunks != base.MaxChunks || c.OmitMaxAge != base.OmitMaxAge || !slices.Equal(c.Order, base.Order) {
+		return fmt.Errorf("sesh: Config.CookieFor: %w", configErr("it changed the cookie's Name, Order, MaxChunks or OmitMaxAge"))
+	}
+	if err := c.validate(); err != nil {
+		return fmt.Errorf("sesh: Config.CookieFor: %w", err)
+	}
+	return nil
 }
 
 // requestIsSecure applies SecureAuto to r.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -56,9 +57,22 @@ func (m *Manager) From(ctx context.Context) *Session {
 // with no Set-Cookie. Changes made after the response has started cannot
 // reach the cookie: they are saved to the store when the session already had
 // its cookie, and otherwise dropped with an error logged.
+//
+// A Handler of m inside another Handler of m (the middleware mounted twice)
+// passes the request through: the outer one loads and commits the session.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
+		parent, _ := ctx.Value(ctxKey{}).(*ctxNode)
+		for n := parent; n != nil; n = n.next {
+			if n.m == m {
+				// This Manager already serves the request (its Handler is
+				// mounted twice): the outer one owns the session, as
+				// express-session does nothing when req.session exists.
+				next.ServeHTTP(w, r)
+				return
+			}
+		}
 		// One allocation holds the request's session, its writer and the
 		// context that carries them.
 		st := &requestState{}
@@ -70,8 +84,16 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 			defer m.unlock(ctx, s)
 		}
 		s.req = r
+		if m.cfg.CookieFor != nil {
+			if err := m.cookieFor(r, &st.ck); err != nil {
+				m.failed(ctx, "the session cookie could not be configured for the request", err)
+				m.cfg.ErrorHandler(w, r, err)
+				return
+			}
+			s.ck = &st.ck
+		}
 		lines := r.Header["Cookie"]
-		if !cookiePathMatch(r.URL.Path, m.cfg.Cookie.Path) {
+		if path := s.cookieCfg().Path; !cookiePathMatch(requestPath(r, path), path) {
 			// The browser sends no cookie here, so there is no session, and
 			// none is created (as express-session).
 			s.outside, s.loadErr = true, ErrOutsidePath
@@ -96,7 +118,6 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 				return
 			}
 		}
-		parent, _ := ctx.Value(ctxKey{}).(*ctxNode)
 		st.ctx = sessionCtx{Context: ctx, node: ctxNode{m: m, s: s, next: parent}}
 		r = r.WithContext(&st.ctx)
 		sw := &st.w
@@ -104,6 +125,22 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		next.ServeHTTP(sw, r)
 		sw.finish()
 	})
+}
+
+// requestPath is the path the browser asked for, the one it matched the
+// cookie's Path against: that of r.RequestURI, which http.StripPrefix and
+// routers that mount a handler under a prefix leave alone (express-session
+// reads req.originalUrl for the same reason), else r.URL.Path. With the
+// cookie on "/" every path matches and nothing is parsed.
+func requestPath(r *http.Request, cookiePath string) string {
+	if cookiePath == "/" || r.RequestURI == "" {
+		return r.URL.Path
+	}
+	u, err := url.ParseRequestURI(r.RequestURI)
+	if err != nil || u.Path == "" {
+		return r.URL.Path
+	}
+	return u.Path
 }
 
 // cookiePathMatch is RFC 6265 §5.1.4 path-match: whether a cookie with
@@ -144,6 +181,7 @@ type requestState struct {
 	sess Session
 	w    responseWriter
 	ctx  sessionCtx
+	ck   CookieConfig // Config.CookieFor's cookie, when set
 }
 
 // sessionCtx is context.WithValue(parent, ctxKey{}, &node) without an
@@ -229,7 +267,7 @@ func (w *responseWriter) commit() bool {
 			h["Set-Cookie"] = append(h["Set-Cookie"], lines...)
 		}
 		spare.set(h, "Cache-Control", "no-store")
-		if !secure && w.m.cfg.Cookie.Secure == SecureAlways {
+		if !secure && s.cookieCfg().Secure == SecureAlways {
 			w.m.warnPlainHTTP(w.r)
 		}
 	} else if live && !w.m.cfg.DisableCacheControl && len(h["Cache-Control"]) == 0 {

@@ -137,8 +137,7 @@ func newRemember(c *Config) (*remember, error) {
 	if cc.Name == c.Cookie.Name {
 		return nil, configErr("the remember cookie cannot share the session cookie's name %q", cc.Name)
 	}
-	tmp := Config{Cookie: cc}
-	opts := tmp.cookieOptions(cc.Secure == SecureAlways)
+	opts := cc.options(cc.Secure == SecureAlways)
 	opts.MaxAge, opts.Expires = 1, time.Unix(1, 0)
 	if cc.Order == nil {
 		opts.Order = cookie.OrderDefault
@@ -149,7 +148,7 @@ func newRemember(c *Config) (*remember, error) {
 	rc.Cookie = cc
 	r := &remember{cfg: rc, store: st, sw: sw, ui: ui, name: cc.Name, maxAge: rc.MaxAge}
 	r.opts = func(secure bool) cookie.Options {
-		o := tmp.cookieOptions(secure)
+		o := cc.options(secure)
 		if o.Order == nil {
 			o.Order = cookie.OrderDefault
 		}

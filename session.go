@@ -117,6 +117,7 @@ type Session struct {
 	req        *http.Request
 	rem        *pendingRemember // persistent login: what the commit owes the remember cookie
 	agent      string           // User-Agent of the request, kept at creation
+	ck         *CookieConfig    // Config.CookieFor's cookie for this request; nil: Config.Cookie
 
 	commitExp time.Time // this commit's cookie and record expiry (CommitWith)
 

@@ -1,21 +1,76 @@
 // Package express makes a sesh Manager share sessions with an Express app
 // that uses express-session: the same signed cookie, the same ID format and
 // the same stored JSON, so a user signed in on one side is signed in on the
-// other. Pair it with a store in the peer's key layout
-// (redisstore/connectredis for connect-redis).
+// other. Pair it with a store in the peer's layout (redisstore/connectredis
+// for connect-redis, pgstore/connectpg for connect-pg-simple).
 //
 // The cookie is express-session's: encodeURIComponent("s:" + id + "." +
 // base64(HMAC-SHA256(secret, id)) without padding), named connect.sid,
 // attributes in express's order, a persistent lifetime written as Expires
 // only. Every secret verifies, the first signs (rotation).
 //
-// The stored record is express-session's JSON: a "cookie" object
-// (originalMaxAge, expires, httpOnly, path, and secure, domain, sameSite when
-// set) and the session's values at the top level beside it. Values Node
-// writes that Go does not know are kept when Go rewrites the record (they
-// are ordinary session values to sesh). sesh's own metadata (created,
-// user, per-value deadlines) travels in one extra property, "__sesh", which
-// express-session carries along untouched.
+// # The stored record
+//
+// The record is express-session's JSON: a "cookie" object, the session's
+// values at the top level beside it, and sesh's metadata in one extra
+// property, "__sesh". Per field, which side is authoritative:
+//
+//   - cookie.originalMaxAge and cookie.expires, the cookie's lifetime: the
+//     record, i.e. whichever side wrote last. sesh reads originalMaxAge as
+//     the session's Persist (a positive number: a persistent cookie that
+//     long; null, false, absent or not positive: a browser-session cookie),
+//     so what the Node app set last (req.session.cookie.maxAge or expires)
+//     holds on the Go side and survives Go's writes. sesh writes the
+//     lifetime it uses (Session.Persist, else CookieConfig.MaxAge) with
+//     expires = now + originalMaxAge, as express-session's touch computes it
+//     (the cookie sesh sends may end earlier, at the absolute deadline); a
+//     Manager.CommitWith expiry t is written as Node writes
+//     req.session.cookie.expires = t: expires t, originalMaxAge t - now.
+//   - cookie.secure, httpOnly, domain, path, sameSite, partitioned and
+//     priority describe the cookie. express-session applies the stored ones
+//     to its own Set-Cookie for that session; sesh ignores them on read (it
+//     sends its CookieConfig, per request with Config.CookieFor) and writes
+//     the ones it sends: SecureAuto and SameSiteAuto resolved for the
+//     request, secure and partitioned only when true, priority only when
+//     set. The side that wrote last decides what Node sends: configure both
+//     apps alike.
+//   - The values: shared. Properties Node writes that Go does not know are
+//     ordinary session values to sesh and are kept when Go rewrites the
+//     record. The names express-session reserves (id, req, save, reload,
+//     touch, resetMaxAge, destroy, regenerate) are ignored on read by both
+//     sides, and sesh refuses them, "cookie" and "__sesh" as value keys.
+//   - "__sesh": sesh's alone, holding what express-session has no field
+//     for: "c" the creation time (the absolute timeout counts from it), "u"
+//     and "s" the user and sign-in time (Session.SetUserID), "a" the
+//     User-Agent, "t" per-value deadlines, in Unix milliseconds. It is an
+//     ordinary property to express-session, which carries it along. It holds
+//     no cookie lifetime ("p", which older versions wrote, is ignored).
+//   - The store's own expiry (the Redis TTL, the expire column): each side
+//     sets it when it writes, sesh to its idle or absolute deadline.
+//
+// sesh writes nothing else into the shared store: connect-redis and
+// connect-pg-simple have no compare-and-set, so the stores in their layout
+// are not sesh.Swappers, and sesh neither leaves tombstones (Regenerate
+// deletes the old record) nor takes locks (Config.Serialize refuses them).
+//
+// # Secure cookies and a plain-HTTP Node app
+//
+// express-session refuses to send a cookie whose stored cookie.secure is
+// true on a request it sees as insecure, and sesh's default
+// (sesh.SecureAlways) records secure: true. The session still works in
+// Node (the browser keeps its cookie; Node reads and saves the session),
+// but Node silently stops re-sending the cookie of a session Go wrote:
+// rolling, a remember-me lifetime set in Node, a renewed Expires. So:
+//
+//   - Node behind a TLS-terminating proxy: make express see https, with
+//     app.set('trust proxy', 1) (or express-session's proxy: true) and a
+//     proxy that sets X-Forwarded-Proto.
+//   - Plain HTTP end to end (development on a non-localhost name, say): set
+//     Cookie.Secure to sesh.SecureNever on the Go side, so records carry no
+//     secure, or sesh.SecureAuto (with TrustProxy behind a proxy), which
+//     records secure as the request was, as express's secure: 'auto' does.
+//
+// # Secrets
 //
 // express-session secrets are often short ("keyboard cat"). Configure and
 // NewCookieValue accept a secret of any length, since the Node app already
@@ -29,7 +84,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/sesh-go/sesh"
@@ -165,19 +219,6 @@ func (c CookieValue) DecodeIDReissue(value string) (string, bool, bool) {
 	}
 	id, i, ok := c.signer.Verify(value[2:])
 	return id, i > 0, ok
-}
-
-// sameSite is express's spelling of a SameSite mode, "" for unset.
-func sameSite(s http.SameSite) string {
-	switch s {
-	case http.SameSiteLaxMode:
-		return "lax"
-	case http.SameSiteStrictMode:
-		return "strict"
-	case http.SameSiteNoneMode:
-		return "none"
-	}
-	return ""
 }
 
 // now is the codec's clock; tests replace it.

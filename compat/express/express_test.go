@@ -108,7 +108,7 @@ func TestDecodeNodeRecords(t *testing.T) {
 	if err := (Codec{}).Decode([]byte(`{"cookie":{"originalMaxAge":null,"expires":null,"httpOnly":true,"path":"/"}}`), &d); err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Values) != 0 || d.Persist != 0 {
+	if len(d.Values) != 0 || d.Persist != sesh.BrowserSession {
 		t.Fatalf("empty record: %+v", d)
 	}
 	src := `{"cookie":{"originalMaxAge":60000,"partitioned":true,"priority":"high","expires":"2026-11-23T19:49:56.011Z","secure":false,"httpOnly":true,"domain":"example.com","path":"/","sameSite":"lax"},"user":{"name":"bob"},"n":1,"save":"ignored"}`
@@ -121,7 +121,8 @@ func TestDecodeNodeRecords(t *testing.T) {
 	if d.Persist != time.Minute {
 		t.Fatalf("Persist = %v, want originalMaxAge's minute", d.Persist)
 	}
-	for _, bad := range []string{`{"n":1}`, `[]`, `{"cookie":1}`, `{`, `{"cookie":{},"__sesh":"x"}`} {
+	for _, bad := range []string{`{"n":1}`, `[]`, `{"cookie":1}`, `{`, `{"cookie":{},"__sesh":"x"}`, `{"cookie":null}`,
+		`{"cookie":{"originalMaxAge":"42"}}`, `{"cookie":{"originalMaxAge":{}}}`} {
 		if err := (Codec{}).Decode([]byte(bad), &d); !errors.Is(err, sesh.ErrDecode) {
 			t.Errorf("Decode(%s) = %v, want ErrDecode", bad, err)
 		}
@@ -145,7 +146,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 	}
 	// sesh's cookies are Secure by default, and the record says so, as
 	// express-session records the secure it sent.
-	want := `{"cookie":{"originalMaxAge":3600000,"expires":"2026-11-24T13:00:00.000Z","secure":true,"httpOnly":true,"path":"/","sameSite":"lax"},"fromNode":[1,"x"],"user":{"name":"bob"},"views":3,"__sesh":{"c":1700000000000,"u":"bob","p":3600000,"t":{"views":1800000000000}}}`
+	want := `{"cookie":{"originalMaxAge":3600000,"expires":"2026-11-24T13:00:00.000Z","secure":true,"httpOnly":true,"path":"/","sameSite":"lax"},"fromNode":[1,"x"],"user":{"name":"bob"},"views":3,"__sesh":{"c":1700000000000,"u":"bob","t":{"views":1800000000000}}}`
 	if string(b) != want {
 		t.Fatalf("Encode =\n%s\nwant\n%s", b, want)
 	}
@@ -187,6 +188,8 @@ func FuzzDecodeID(f *testing.F) {
 func FuzzCodecDecode(f *testing.F) {
 	f.Add([]byte(`{"cookie":{"originalMaxAge":null,"expires":null,"httpOnly":true,"path":"/"},"n":1}`))
 	f.Add([]byte(`{"cookie":{"originalMaxAge":60000},"__sesh":{"c":1,"t":{"a":2}}}`))
+	f.Add([]byte(`{"cookie":{"originalMaxAge":false,"expires":false,"partitioned":true,"priority":"high"},"__sesh":{"p":5}}`))
+	f.Add([]byte(`{"cookie":{"originalMaxAge":1e300,"expires":"2026-01-01T00:00:00.000Z"}}`))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		var d sesh.Data
 		if err := (Codec{}).Decode(src, &d); err != nil {

@@ -13,6 +13,21 @@
 // is EXPIRE only, and listing walks the prefix with SCAN. Expiry has
 // connect-redis's one-second precision, rounded up.
 //
+// A record without a TTL is what connect-redis writes with disableTTL: true
+// (SET without EX; its touch then does nothing). Unless Options.NoTTL says
+// otherwise, such a record expires when the express-session cookie it
+// holds says: Get reads the time in its "cookie":{"expires":…} (an ISO 8601
+// string) as the record's expiry, and reads a record past it as absent
+// (connect-redis would still return it; sesh does not serve a session whose
+// cookie has expired). A record whose cookie.expires is null, false or
+// absent (a browser-session cookie), or that is not express-session's JSON,
+// has no expiry (a zero Record.Expires): a sesh Manager then puts its own
+// deadline on it (EXPIRE, or a full write the first time) at the first
+// request that reads it, and its absolute timeout counts from then. Node's
+// next write removes that TTL again, and under disableTTL connect-redis's
+// touch leaves cookie.expires as Node's last save wrote it, so a session
+// used only in Node keeps the expiry of its last save.
+//
 // connect-redis has no compare-and-set, and neither has this store (it
 // implements neither sesh.Swapper nor sesh.UserIndex): two requests that
 // change one session at once may lose an update, as they may in Node.
@@ -20,6 +35,7 @@ package connectredis
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -40,10 +56,11 @@ type Options struct {
 	Prefix string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// NoTTL is how long from now a record without a TTL is taken to live.
-	// connect-redis always sets one, so zero (the default) reads such a
-	// record as corrupt; unstorage's Redis driver (Astro) sets none unless
-	// configured with a ttl, so an Astro pairing sets this.
+	// NoTTL, when > 0, is how long from now a record without a TTL is taken
+	// to live: unstorage's Redis driver (Astro) sets no TTL unless configured
+	// with a ttl, so an Astro pairing sets this. Zero (the default) reads such
+	// a record's expiry from its express-session cookie (connect-redis's
+	// disableTTL; see the package doc).
 	NoTTL time.Duration
 }
 
@@ -88,14 +105,8 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 func check(ctx context.Context, key string) error { return storekit.CheckKey(ctx, key) }
 
 // errWrongType reports a key under the prefix that holds a hash, a list or
-// another type than a string; errNoTTL one without the TTL connect-redis
-// always sets. Both wrap sesh.ErrCorrupt and hold no key.
-var (
-	errWrongType = fmt.Errorf("connectredis: a key of the wrong type: %w", sesh.ErrCorrupt)
-	errNoTTL     = fmt.Errorf("connectredis: a record without a TTL: %w", sesh.ErrCorrupt)
-	// errUnreadable is Touch's: one of the two, left alone.
-	errUnreadable = fmt.Errorf("connectredis: a key of the wrong type, or without a TTL: %w", sesh.ErrCorrupt)
-)
+// another type than a string. It wraps sesh.ErrCorrupt and holds no key.
+var errWrongType = fmt.Errorf("connectredis: a key of the wrong type: %w", sesh.ErrCorrupt)
 
 // wrongType reports Redis's WRONGTYPE error.
 func wrongType(err error) bool { return redis.HasErrorPrefix(err, "WRONGTYPE") }
@@ -113,10 +124,9 @@ func (s *Store) ttl(exp time.Time) time.Duration {
 	return (d + time.Second - 1) / time.Second * time.Second
 }
 
-// Get returns the record under key with its Redis expiry, or
-// sesh.ErrNotFound. A key of another type than a string, or (without
-// Options.NoTTL) one without a TTL, yields an error wrapping
-// sesh.ErrCorrupt.
+// Get returns the record under key with its Redis expiry (for a key
+// without a TTL, see the package doc), or sesh.ErrNotFound. A key of
+// another type than a string yields an error wrapping sesh.ErrCorrupt.
 func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
 	if err := check(ctx, key); err != nil {
 		return sesh.Record{}, err
@@ -138,21 +148,46 @@ func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
 	if err != nil {
 		return sesh.Record{}, wrap(ctx, "get", err)
 	}
-	ms := exp.Val()
-	var expires time.Time
-	switch {
-	case ms >= 0:
-		expires = time.UnixMilli(int64(ms / time.Millisecond))
-	case s.noTTL > 0:
-		expires = s.now().Add(s.noTTL)
-	default: // connect-redis always sets a TTL
-		return sesh.Record{}, errNoTTL
-	}
-	rec := sesh.Record{Data: []byte(get.Val()), Expires: expires}
-	if !s.now().Before(rec.Expires) {
+	data := []byte(get.Val())
+	rec := sesh.Record{Data: data, Expires: s.expiry(exp.Val(), data)}
+	if !rec.Expires.IsZero() && !s.now().Before(rec.Expires) {
 		return sesh.Record{}, sesh.ErrNotFound
 	}
 	return rec, nil
+}
+
+// expiry is the expiry of a record from its PEXPIRETIME (ms, -1 for none)
+// and, for a record without a TTL, its data.
+func (s *Store) expiry(ms time.Duration, data []byte) time.Time {
+	switch {
+	case ms >= 0:
+		return time.UnixMilli(int64(ms / time.Millisecond))
+	case s.noTTL > 0:
+		return s.now().Add(s.noTTL)
+	}
+	return cookieExpires(data)
+}
+
+// cookieExpires is the time in express-session's "cookie":{"expires":…},
+// zero if the data holds none.
+func cookieExpires(data []byte) time.Time {
+	var rec struct {
+		Cookie struct {
+			Expires json.RawMessage `json:"expires"`
+		} `json:"cookie"`
+	}
+	if json.Unmarshal(data, &rec) != nil {
+		return time.Time{}
+	}
+	var v string
+	if json.Unmarshal(rec.Cookie.Expires, &v) != nil {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // Set writes the record with SET … EX ceil(seconds), or deletes it if its
@@ -173,13 +208,12 @@ func (s *Store) Set(ctx context.Context, key string, rec sesh.Record) error {
 
 // touchScript is connect-redis's touch, EXPIRE (or DEL for an expiry
 // already past: ARGV[1] is "0"), on a string only: it returns 1 done, 0
-// absent, -1 a key of another type, or without a TTL when ARGV[2] is "1"
-// (Get reads such a record as corrupt), left alone.
+// absent, -1 a key of another type, left alone. A record without a TTL
+// gets one.
 var touchScript = redis.NewScript(`
 local t = redis.call('TYPE', KEYS[1]).ok
 if t == 'none' then return 0 end
 if t ~= 'string' then return -1 end
-if ARGV[2] == '1' and redis.call('PTTL', KEYS[1]) == -1 then return -1 end
 if ARGV[1] == '0' then
   redis.call('DEL', KEYS[1])
 else
@@ -191,17 +225,13 @@ return 1
 // Touch is connect-redis's touch: EXPIRE only; the JSON is not rewritten.
 // It returns sesh.ErrNotFound if the key is absent, and an error wrapping
 // sesh.ErrCorrupt, changing nothing, if it holds another type than a
-// string or (without Options.NoTTL) has no TTL.
+// string.
 func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error {
 	if err := check(ctx, key); err != nil {
 		return err
 	}
 	secs := int64(s.ttl(expires) / time.Second)
-	strict := 0
-	if s.noTTL == 0 {
-		strict = 1
-	}
-	n, err := touchScript.Run(ctx, s.c, []string{s.prefix + key}, secs, strict).Int64()
+	n, err := touchScript.Run(ctx, s.c, []string{s.prefix + key}, secs).Int64()
 	if err != nil {
 		return wrap(ctx, "touch", err)
 	}
@@ -211,7 +241,7 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 	case 0:
 		return sesh.ErrNotFound
 	default:
-		return errUnreadable
+		return errWrongType
 	}
 }
 
@@ -271,8 +301,9 @@ func (s *Store) Range(ctx context.Context, fn func(key string, rec sesh.Record) 
 
 // Len counts the records under the prefix that Get would return: it
 // reads each key's type and expiry (TYPE, PEXPIRETIME, one pipeline per
-// SCAN page), never its value, and leaves out keys of another type than a
-// string and, without Options.NoTTL, keys without a TTL.
+// SCAN page), and leaves out keys of another type than a string. It reads
+// the value only of keys without a TTL (without Options.NoTTL), whose
+// expiry is in it.
 func (s *Store) Len(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -292,6 +323,7 @@ func (s *Store) Len(ctx context.Context) (int, error) {
 			return false, err
 		}
 		now := s.now()
+		var noTTL []string
 		for i := range keys {
 			if types[i].Val() != "string" {
 				continue
@@ -303,6 +335,30 @@ func (s *Store) Len(ctx context.Context) (int, error) {
 				}
 			case ms == -1 && s.noTTL > 0: // no TTL (-2: gone meanwhile)
 				n++
+			case ms == -1:
+				noTTL = append(noTTL, s.prefix+keys[i])
+			}
+		}
+		if len(noTTL) == 0 {
+			return true, nil
+		}
+		// One GET each (not MGET: the keys may be on several Cluster slots).
+		vals := make([]*redis.StringCmd, len(noTTL))
+		_, err = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, k := range noTTL {
+				vals[i] = p.Get(ctx, k)
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) && !wrongType(err) {
+			return false, err
+		}
+		for _, v := range vals {
+			// A key gone or of another type meanwhile is not counted.
+			if v.Err() == nil {
+				if exp := cookieExpires([]byte(v.Val())); exp.IsZero() || now.Before(exp) {
+					n++
+				}
 			}
 		}
 		return true, nil

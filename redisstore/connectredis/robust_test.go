@@ -11,17 +11,15 @@ import (
 )
 
 // corruptions are what a key under connect-redis's prefix can hold that
-// the store cannot read: other types than a string (WRONGTYPE to GET),
-// and a string without the TTL connect-redis always sets.
+// the store cannot read: other types than a string (WRONGTYPE to GET). A
+// string without a TTL is connect-redis's disableTTL record, which the
+// store reads (TestDisableTTLRecords).
 var corruptions = map[string]storetest.CorruptFunc{
 	"hash": plant(true, func(ctx context.Context, c redis.UniversalClient, k string) error {
 		return c.HSet(ctx, k, "cookie", "{}").Err()
 	}),
 	"list": plant(true, func(ctx context.Context, c redis.UniversalClient, k string) error {
 		return c.RPush(ctx, k, "{}").Err()
-	}),
-	"no-ttl": plant(false, func(ctx context.Context, c redis.UniversalClient, k string) error {
-		return c.Set(ctx, k, `{"cookie":{}}`, 0).Err()
 	}),
 }
 

@@ -15,6 +15,9 @@ app.use(session({
   secret: process.env.SECRET.split(','),
   resave: false,
   saveUninitialized: false,
+  // X-Forwarded-Proto: https makes a request secure (the interop test
+  // sends it to show what a Secure cookie in the record does).
+  proxy: true,
 }));
 app.get('/views', (req, res) => {
   req.session.views = (req.session.views || 0) + 1;
@@ -22,6 +25,14 @@ app.get('/views', (req, res) => {
 });
 app.get('/set', (req, res) => { req.session[req.query.k] = req.query.v; res.type('text').send('ok'); });
 app.get('/dump', (req, res) => res.json(req.session));
+// "Remember me": the cookie's lifetime (ms, or "null" for a browser-session
+// cookie), saved with a change to the data as an app's sign-in would.
+app.get('/remember', (req, res) => {
+  req.session.cookie.maxAge = req.query.ms === 'null' ? null : Number(req.query.ms);
+  req.session.remembered = req.query.ms;
+  res.type('text').send('ok');
+});
+app.get('/cookie', (req, res) => res.json(req.session.cookie));
 app.get('/logout', (req, res) => req.session.destroy(() => res.type('text').send('bye')));
 const srv = app.listen(0, '127.0.0.1', () => console.log('LISTENING ' + srv.address().port));
 const stop = () => { srv.close(); pool.end().finally(() => process.exit(0)); };
