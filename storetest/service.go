@@ -35,7 +35,7 @@ var localServices = map[string]localService{
 // drops packets, and is far above any loopback handshake on a busy machine.
 const probeTimeout = 2 * time.Second
 
-var probes sync.Map // env → *probe
+var probes sync.Map // env and its default → *probe
 
 type probe struct {
 	once  sync.Once
@@ -59,7 +59,7 @@ func LookupService(env string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("%s is not set", env)
 	}
-	p, _ := probes.LoadOrStore(env, &probe{})
+	p, _ := probes.LoadOrStore(env+" "+local.value, &probe{})
 	pr := p.(*probe)
 	pr.once.Do(func() {
 		c, err := net.DialTimeout("tcp", local.addr, probeTimeout)
