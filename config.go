@@ -157,8 +157,9 @@ type CookieConfig struct {
 	OmitMaxAge bool
 }
 
-// Config configures a Manager. The zero value of every field is a safe
-// default except Store, which is required.
+// Config configures a Manager. Set exactly one of Store (server-side
+// sessions) and Sealer (cookie-only sessions); the zero value of every
+// other field is a safe default.
 type Config struct {
 	// Store keeps the session records. Required, unless Sealer is set.
 	Store Store
