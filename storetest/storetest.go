@@ -25,7 +25,8 @@
 // concurrency under -race) and each optional capability the store
 // implements: sesh.Toucher, sesh.Swapper (including a parallel
 // read-modify-swap test that detects lost updates), sesh.Lister,
-// sesh.Creator and sesh.UserIndex. A capability the store lacks is skipped
+// sesh.Creator, sesh.UserIndex, sesh.Pinger and sesh.Purger (Purge deletes
+// exactly the expired records and counts them). A capability the store lacks is skipped
 // with a line saying so. Finally it drives a sesh.Manager over the store
 // through HTTP handlers: an unmodified request costs exactly one read and no
 // write, a modifying one one read and one write, 50 parallel requests each
@@ -70,6 +71,10 @@ type Options struct {
 	// suite accepts a round trip within Precision and waits Precision longer
 	// for expiry. Zero means one millisecond.
 	Precision time.Duration
+	// Sweeping says the store deletes expired records in the background
+	// while the suite runs (a sweeper on a short interval), so that
+	// sesh.Purger's count can only be checked as an upper bound.
+	Sweeping bool
 }
 
 // Run runs the conformance suite against the stores newStore returns, with
@@ -88,7 +93,7 @@ func RunWith(t *testing.T, newStore Factory, opts Options) {
 	if opts.Precision <= 0 {
 		opts.Precision = time.Millisecond
 	}
-	s := &suite{factory: newStore, prec: opts.Precision}
+	s := &suite{factory: newStore, prec: opts.Precision, sweeping: opts.Sweeping}
 
 	t.Run("Get", s.testGet)
 	t.Run("SetGet", s.testSetGet)
@@ -103,13 +108,16 @@ func RunWith(t *testing.T, newStore Factory, opts Options) {
 	t.Run("Lister", s.testLister)
 	t.Run("Creator", s.testCreator)
 	t.Run("UserIndex", s.testUserIndex)
+	t.Run("Pinger", s.testPinger)
+	t.Run("Purger", s.testPurger)
 	t.Run("Manager", s.testManager)
 	t.Run("Requests", s.testSessionConcurrency)
 }
 
 type suite struct {
-	factory Factory
-	prec    time.Duration
+	factory  Factory
+	prec     time.Duration
+	sweeping bool
 }
 
 // newStore calls the factory and checks its result.
