@@ -53,18 +53,21 @@ import (
 // new store during a migration leaves such a copy readable: end sessions
 // through the application, or in both stores (the old one first).
 //
-// Costs during the migration: a read of a session still in the old store,
-// or of an unknown key, costs two or three reads; an insert costs a read of
-// the old store first; a move costs an insert, a read and a
-// compare-and-set. Range, Len and ByUser walk both stores (Len is the new
-// store's own count once the old store is empty); Range remembers the keys
-// of the new store to skip them in the old one.
+// Costs during the migration: a read of a session still in the old store
+// costs two reads, of an unknown key three; an insert (Swap with version 0)
+// costs a read of the old store first; a move costs a read of the old
+// store, an insert and a compare-and-set; Set, and a Swap that ends or
+// empties a record, also delete the key from the old store. Range, Len and
+// ByUser walk both stores (Len is the new store's own count once the old
+// store is empty); Range remembers the keys of the new store to skip them
+// in the old one.
 //
-// Applications still running on the old store alone (a rolling deploy)
-// may write records this Store has already moved: such a write is not
-// seen. Switch every instance at once, or accept that a session changed by
-// an old instance during the switch keeps its newer state only in the old
-// store (the move's compare-and-set detects a change made before the move).
+// Instances still running on the old store alone (during a rolling
+// deploy) do not see what this Store moved: their writes of a moved
+// session go to the old store and are not read, and their logouts delete
+// only the old copy, so the moved session stays signed in. (A change they
+// make before the move is detected by the move's compare-and-set.) Switch
+// every instance at once, or keep the overlap short.
 //
 // If the old store fails after the insert of a move, the request fails and
 // the insert is undone, even when the old store had in fact ended its
