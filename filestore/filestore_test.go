@@ -36,14 +36,14 @@ func TestConformance(t *testing.T) {
 // time, so that pruning directories races with every write.
 func TestConformanceSweeping(t *testing.T) {
 	prunePromptly(t)
-	storetest.Run(t, func(t *testing.T) sesh.Store {
+	storetest.RunWith(t, func(t *testing.T) sesh.Store {
 		s, err := New(filepath.Join(t.TempDir(), "sessions"), Options{SweepInterval: time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
 		return s
-	})
+	}, storetest.Options{Sweeping: true})
 }
 
 // prunePromptly lets sweeps remove empty directories at once.
