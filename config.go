@@ -155,6 +155,12 @@ type CookieConfig struct {
 	// OmitMaxAge writes a persistent cookie's lifetime as Expires only, as
 	// express-session does (compat/express sets it).
 	OmitMaxAge bool
+	// OmitMaxAgeOnDelete writes the Set-Cookie line that deletes the cookie
+	// (Destroy, an expired or revoked cookie, stale chunks) with an empty
+	// value and Expires at the Unix epoch only, without Max-Age=0, as
+	// Remix's destroySession writes it (compat/remix sets it). Browsers
+	// delete the cookie either way.
+	OmitMaxAgeOnDelete bool
 }
 
 // Config configures a Manager. The zero value of every field is a safe

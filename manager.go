@@ -902,10 +902,22 @@ func (m *Manager) setCookies(dst []string, s *Session) ([]string, error) {
 	case s.expireDue:
 		s.cookieDue, s.expireDue = false, false
 		var buf [256]byte
-		return cookieLines(dst, cookie.AppendExpire(buf[:0], m.cfg.Cookie.Name, &opts)), nil
+		return cookieLines(dst, m.appendDelete(buf[:0], m.cfg.Cookie.Name, &opts)), nil
 	}
 	s.cookieDue = false
 	return dst, nil
+}
+
+// appendDelete appends the Set-Cookie line that deletes the cookie name:
+// cookie.AppendExpire's, without its Max-Age=0 under
+// CookieConfig.OmitMaxAgeOnDelete.
+func (m *Manager) appendDelete(dst []byte, name string, o *cookie.Options) []byte {
+	if !m.cfg.Cookie.OmitMaxAgeOnDelete {
+		return cookie.AppendExpire(dst, name, o)
+	}
+	e := *o
+	e.MaxAge, e.Expires = 0, time.Unix(0, 0)
+	return cookie.AppendSetCookie(dst, name, "", &e)
 }
 
 // cookieLines appends line to dst; a nil dst gets room for the two other

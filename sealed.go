@@ -159,10 +159,10 @@ func (m *Manager) sealedCookies(lines []string, s *Session, opts *cookie.Options
 	if s.status == StatusDestroyed || (!s.cookieDue && s.expireDue) {
 		s.cookieDue, s.expireDue = false, false
 		if s.plainIn || s.chunksIn == 0 {
-			lines = append(lines, string(cookie.AppendExpire(nil, name, &expire)))
+			lines = append(lines, string(m.appendDelete(nil, name, &expire)))
 		}
 		for i := 0; i < s.chunksIn; i++ {
-			lines = append(lines, string(cookie.AppendExpire(nil, m.chunkName(i), &expire)))
+			lines = append(lines, string(m.appendDelete(nil, m.chunkName(i), &expire)))
 		}
 		return lines, nil
 	}
@@ -184,7 +184,7 @@ func (m *Manager) sealedCookies(lines []string, s *Session, opts *cookie.Options
 		}
 		lines = append(lines, string(line))
 		for i := 0; i < s.chunksIn; i++ {
-			lines = append(lines, string(cookie.AppendExpire(nil, m.chunkName(i), &expire)))
+			lines = append(lines, string(m.appendDelete(nil, m.chunkName(i), &expire)))
 		}
 		return lines, nil
 	}
@@ -204,10 +204,10 @@ func (m *Manager) sealedCookies(lines []string, s *Session, opts *cookie.Options
 		lines = append(lines, string(cookie.AppendSetCookie(nil, m.chunkName(i), part, opts)))
 	}
 	for i := n; i < s.chunksIn; i++ {
-		lines = append(lines, string(cookie.AppendExpire(nil, m.chunkName(i), &expire)))
+		lines = append(lines, string(m.appendDelete(nil, m.chunkName(i), &expire)))
 	}
 	if s.plainIn {
-		lines = append(lines, string(cookie.AppendExpire(nil, name, &expire)))
+		lines = append(lines, string(m.appendDelete(nil, name, &expire)))
 	}
 	return lines, nil
 }

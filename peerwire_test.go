@@ -1,0 +1,68 @@
+package sesh_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/cookie"
+)
+
+// TestOmitMaxAgeOnDelete: the line that deletes the cookie carries Expires
+// at the epoch and no Max-Age=0 (Remix's destroySession), for server-side
+// and cookie-only sessions, with and without a configured lifetime; without
+// the switch it keeps Max-Age=0.
+func TestOmitMaxAgeOnDelete(t *testing.T) {
+	ctx := context.Background()
+	plain := func(c *sesh.Config) {
+		c.Cookie.Name, c.Cookie.Secure, c.Cookie.Order = "s", sesh.SecureNever, cookie.OrderJS
+	}
+	for _, tc := range []struct {
+		name   string
+		omit   bool
+		maxAge bool
+		want   string
+	}{
+		{"omit", true, false, "s=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax"},
+		{"omit with MaxAge", true, true, "s=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax"},
+		{"default", false, false, "s=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax"},
+	} {
+		mod := func(c *sesh.Config) {
+			plain(c)
+			c.Cookie.OmitMaxAgeOnDelete = tc.omit
+			if tc.maxAge {
+				c.Cookie.MaxAge = 3600e9
+			}
+		}
+		t.Run(tc.name+"/server-side", func(t *testing.T) {
+			e := newEnv(t, mod)
+			s, err := e.m.Load(ctx, "")
+			must(t, err)
+			must(t, s.Set("user", "alice"))
+			line, err := e.m.Commit(ctx, s)
+			must(t, err)
+			s, err = e.m.Load(ctx, line[:strings.IndexByte(line, ';')])
+			must(t, err)
+			if s.Status() != sesh.StatusUnmodified {
+				t.Fatalf("reloaded session: %v", s.Status())
+			}
+			got, err := e.m.Destroy(ctx, s)
+			must(t, err)
+			if got != tc.want {
+				t.Fatalf("Destroy =\n%s\nwant\n%s", got, tc.want)
+			}
+		})
+		t.Run(tc.name+"/cookie-only", func(t *testing.T) {
+			e := newSealed(t, []cookie.Key{key1}, mod)
+			v := sealedValue(t, e)
+			s, err := e.m.Load(ctx, "s="+v)
+			must(t, err)
+			got, err := e.m.Destroy(ctx, s)
+			must(t, err)
+			if got != tc.want {
+				t.Fatalf("Destroy =\n%s\nwant\n%s", got, tc.want)
+			}
+		})
+	}
+}
