@@ -61,9 +61,10 @@ const (
 // cookie with a Remix app.
 type CookieSealer interface {
 	// Seal appends the cookie value carrying payload, valid until expires,
-	// for the cookie called name.
+	// for the cookie called name. The value is never shorter than payload.
 	Seal(dst []byte, name string, expires time.Time, payload []byte) []byte
-	// SealedLen bounds the length of Seal's output for n bytes of payload.
+	// SealedLen bounds the length of Seal's output for n bytes of payload
+	// (it sizes buffers; the size limit is checked on the value itself).
 	SealedLen(n int) int
 	// Open returns the payload of a cookie value (as read from the Cookie
 	// header) and its expiry (zero if the format keeps none), with the index

@@ -2,6 +2,7 @@ package sesh_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -64,5 +65,38 @@ func TestOmitMaxAgeOnDelete(t *testing.T) {
 				t.Fatalf("Destroy =\n%s\nwant\n%s", got, tc.want)
 			}
 		})
+	}
+}
+
+// looseSealer is a sealer whose SealedLen is a loose bound, as Remix's is
+// (every byte escaped at worst).
+type looseSealer struct{ sesh.CookieSealer }
+
+func (l looseSealer) SealedLen(n int) int { return 3 * l.CookieSealer.SealedLen(n) }
+
+// TestSealedLenIsOnlyABound: a session whose cookie fits commits even when
+// the sealer's SealedLen bound passes the limit; data over the limit is
+// still refused before it is sealed.
+func TestSealedLenIsOnlyABound(t *testing.T) {
+	sealer, err := cookie.NewSealer(key1)
+	must(t, err)
+	sc := &sealCounter{CookieSealer: looseSealer{sealer}}
+	m, err := sesh.New(sesh.Config{Sealer: sc})
+	must(t, err)
+	ctx := context.Background()
+	s, _ := m.Load(ctx, "")
+	must(t, s.Set("blob", strings.Repeat("x", 2000)))
+	line, err := m.Commit(ctx, s)
+	if err != nil || len(line) > sesh.MaxCookieLine || len(line) < 2000 {
+		t.Fatalf("a 2000-byte value under a loose SealedLen: %d-byte line, %v", len(line), err)
+	}
+	s, _ = m.Load(ctx, "")
+	must(t, s.Set("blob", strings.Repeat("x", sesh.MaxCookieLine)))
+	seals := sc.seals.Load()
+	if _, err := m.Commit(ctx, s); !errors.Is(err, sesh.ErrCookieTooLarge) {
+		t.Fatalf("data over the limit: %v", err)
+	}
+	if sc.seals.Load() != seals {
+		t.Fatal("data over the limit was sealed before it was refused")
 	}
 }

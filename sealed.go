@@ -23,7 +23,7 @@ var ErrCookieTooLarge = errors.New("sesh: session cookie too large")
 // would pass CookieConfig.MaxChunks). Nothing is sent: the browser keeps its
 // previous cookie.
 type CookieTooLargeError struct {
-	Size  int // bytes of the Set-Cookie line, or of the sealed value when chunked
+	Size  int // bytes of the Set-Cookie line, of the sealed value when chunked, or of the data when that alone passes Limit
 	Limit int
 }
 
@@ -135,13 +135,17 @@ func (m *Manager) writeSealed(s *Session, now time.Time, isNew bool) error {
 	if err != nil {
 		return fmt.Errorf("sesh: encode session: %w", err)
 	}
-	// A value that cannot fit even before it is sealed is refused without
-	// spending the encryption on it.
-	if limit := max(m.cfg.Cookie.MaxChunks, 1) * MaxCookieLine; m.sealer.SealedLen(len(payload)) > limit {
-		return &CookieTooLargeError{Size: m.sealer.SealedLen(len(payload)), Limit: limit}
+	// Data longer than the limit cannot fit however it is sealed (no
+	// sealer's output is shorter than its payload): it is refused without
+	// spending the encryption on it. SealedLen is only a bound (Remix's
+	// format escapes a varying share of its bytes), so it decides nothing:
+	// the line built from the sealed value is checked in sealedCookies.
+	limit := max(m.cfg.Cookie.MaxChunks, 1) * MaxCookieLine
+	if len(payload) > limit {
+		return &CookieTooLargeError{Size: len(payload), Limit: limit}
 	}
 	exp := m.deadline(now, s.data.Created)
-	s.sealed = string(m.sealer.Seal(make([]byte, 0, m.sealer.SealedLen(len(payload))), m.cfg.Cookie.Name, exp, payload))
+	s.sealed = string(m.sealer.Seal(make([]byte, 0, min(m.sealer.SealedLen(len(payload)), 2*limit)), m.cfg.Cookie.Name, exp, payload))
 	s.expires = exp
 	s.status = StatusUnmodified
 	s.ops, s.cleared, s.meta, s.reseal = nil, false, false, false
