@@ -146,6 +146,13 @@ type CookieConfig struct {
 	// min(MaxAge, the session's absolute deadline). 0 (the default) gives a
 	// browser-session cookie. Session.Persist overrides it per session.
 	MaxAge time.Duration
+	// Expires, when set and no lifetime applies (no MaxAge, no
+	// Session.Persist, no CommitOptions), makes the cookie persistent until
+	// that fixed date, written as Expires only (no Max-Age), as Remix's
+	// createCookie({expires}) writes it; never past the session's absolute
+	// deadline. Once the date has passed, every cookie sent is already
+	// expired, as in Remix. The stored record's expiry is unchanged.
+	Expires time.Time
 	// Order is the attribute order on the wire; nil is cookie.OrderDefault.
 	Order []cookie.Attr
 	// MaxChunks > 1 lets a cookie-only session that does not fit one cookie

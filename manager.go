@@ -882,6 +882,13 @@ func (m *Manager) setCookies(dst []string, s *Session) ([]string, error) {
 			secs := int((exp.Sub(now) + time.Second - 1) / time.Second)
 			opts.MaxAge = max(secs, 1)
 			opts.Expires = exp
+		} else if exp := m.cfg.Cookie.Expires; !exp.IsZero() && s.data.Persist == 0 {
+			if m.absolute > 0 && !s.data.Created.IsZero() {
+				if a := s.data.Created.Add(m.absolute); a.Before(exp) {
+					exp = a
+				}
+			}
+			opts.Expires = exp
 		}
 	}
 	if m.cfg.Cookie.OmitMaxAge {
