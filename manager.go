@@ -342,6 +342,7 @@ func (m *Manager) save(ctx context.Context, s *Session) error {
 		if isNew {
 			s.data.UserAgent = truncate(s.agent, maxAgentLen)
 		}
+		s.firstSeen = s.loadedLive
 	}
 	if m.sealer != nil {
 		s.regen = false
@@ -788,6 +789,7 @@ func (m *Manager) touchIfDue(ctx context.Context, s *Session, now time.Time) err
 		// timeout applies from now on. That needs the data rewritten, not
 		// only the expiry moved.
 		s.data.Created = now
+		s.firstSeen = true
 		if m.sealer == nil {
 			s.touch = false
 			s.meta = true

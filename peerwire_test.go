@@ -181,3 +181,71 @@ func TestCookieExpires(t *testing.T) {
 		}
 	})
 }
+
+// TestFirstSeenGivesWay: a cookie-only session a peer created (no creation
+// time in its data) gets a first-seen time on its first Go write, unless
+// the cookie would then not fit: a session as large as the peer could
+// write still commits after a one-key change, without the time.
+func TestFirstSeenGivesWay(t *testing.T) {
+	ctx := context.Background()
+	sealer, err := cookie.NewSealer(key1)
+	must(t, err)
+	e := newSealed(t, []cookie.Key{key1}, func(c *sesh.Config) { c.Cookie.Name, c.Cookie.Secure = "s", sesh.SecureNever })
+	const attrs = "; Path=/; HttpOnly; SameSite=Lax"
+	peer := func(n int) string { // the peer's cookie: values only, no "c"
+		payload := `{"v":{"blob":"` + strings.Repeat("x", n) + `","k":"a"}}`
+		return string(sealer.Seal(nil, "s", e.clock.Now().Add(time.Hour), []byte(payload)))
+	}
+	n := 2000
+	for len("s="+peer(n+1)+attrs) <= sesh.MaxCookieLine {
+		n++
+	}
+	if l := len("s=" + peer(n) + attrs); l > sesh.MaxCookieLine || l < sesh.MaxCookieLine-4 {
+		t.Fatalf("test setup: the largest peer cookie is %d bytes", l)
+	}
+	change := func(t *testing.T, header string) (string, error) {
+		t.Helper()
+		s, err := e.m.Load(ctx, header)
+		must(t, err)
+		if s.Status() != sesh.StatusUnmodified || !s.Meta().Created.IsZero() {
+			t.Fatalf("peer's session: %v, created %v", s.Status(), s.Meta().Created)
+		}
+		must(t, s.Set("k", "b"))
+		return e.m.Commit(ctx, s)
+	}
+	created := func(t *testing.T, line string) time.Time {
+		t.Helper()
+		s, err := e.m.Load(ctx, line[:strings.IndexByte(line, ';')])
+		must(t, err)
+		if v, _ := sesh.Get[string](s, "k"); v != "b" {
+			t.Fatalf("after the commit k = %q", v)
+		}
+		return s.Meta().Created
+	}
+
+	line, err := change(t, "s="+peer(n))
+	if err != nil || len(line) > sesh.MaxCookieLine {
+		t.Fatalf("largest peer session after a one-key change: %d bytes, %v", len(line), err)
+	}
+	if c := created(t, line); !c.IsZero() {
+		t.Fatalf("the first-seen time was kept (%v) in a cookie it does not fit", c)
+	}
+	if !strings.Contains(e.logs.String(), "first-seen time left out") {
+		t.Fatalf("not logged:\n%s", e.logs.String())
+	}
+
+	line, err = change(t, "s="+peer(100))
+	must(t, err)
+	if c := created(t, line); !c.Equal(e.clock.Now()) {
+		t.Fatalf("a small peer session: first-seen time %v, want %v", c, e.clock.Now())
+	}
+
+	// A session sesh created carries its time from the start: no exception.
+	s, err := e.m.Load(ctx, "")
+	must(t, err)
+	must(t, s.Set("blob", strings.Repeat("x", n)))
+	must(t, s.Set("k", "b"))
+	if _, err := e.m.Commit(ctx, s); !errors.Is(err, sesh.ErrCookieTooLarge) {
+		t.Fatalf("a new session of the peer's largest size: %v, want ErrCookieTooLarge", err)
+	}
+}

@@ -153,6 +153,29 @@ func (m *Manager) writeSealed(s *Session, now time.Time, isNew bool) error {
 	return nil
 }
 
+// dropFirstSeen seals s again without the first-seen time this request
+// recorded on a session a peer created (Session.firstSeen), when the cookie
+// would not fit with it: sesh's metadata never makes a session the peer
+// could write fail to commit. The session then has no absolute timeout
+// until a commit that fits records the time. It reports whether it
+// re-sealed.
+func (m *Manager) dropFirstSeen(s *Session) bool {
+	if !s.firstSeen {
+		return false
+	}
+	d := s.data
+	d.Created = time.Time{}
+	payload, err := m.cfg.Codec.Encode(make([]byte, 0, len(s.sealed)), &d)
+	if err != nil {
+		return false
+	}
+	exp := m.deadline(m.now(), time.Time{})
+	s.sealed = string(m.sealer.Seal(make([]byte, 0, len(s.sealed)), m.cfg.Cookie.Name, exp, payload))
+	s.data.Created, s.expires, s.firstSeen = time.Time{}, exp, false
+	m.event(context.Background(), slog.LevelInfo, "first-seen time left out: the cookie would not fit with it (no absolute timeout for this session yet)", "")
+	return true
+}
+
 // sealedCookies appends to lines the Set-Cookie lines of a cookie-only session:
 // the sealed value in one cookie (or in chunks), and the expiry of cookies
 // (plain or chunks) the request carried that are now stale.
@@ -180,6 +203,9 @@ func (m *Manager) sealedCookies(lines []string, s *Session, opts *cookie.Options
 		dst = make([]byte, 0, need)
 	}
 	line := cookie.AppendSetCookie(dst, name, s.sealed, opts)
+	if len(line) > MaxCookieLine && m.cfg.Cookie.MaxChunks <= 1 && m.dropFirstSeen(s) {
+		line = cookie.AppendSetCookie(line[:0], name, s.sealed, opts)
+	}
 	if len(line) <= MaxCookieLine {
 		if lines == nil {
 			// Room for the stale chunks' lines and for the two headers a
