@@ -272,6 +272,7 @@ func ConfigureIDStorageWith(cfg *sesh.Config, store sesh.Store, opt SecretOption
 		cfg.Cookie.Name = DefaultCookieName
 	}
 	cfg.Cookie.Order = cookie.OrderJS
+	cfg.Cookie.OmitMaxAgeOnDelete = true
 	cfg.Codec = Codec{}
 	return nil
 }

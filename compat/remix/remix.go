@@ -182,6 +182,11 @@ func ConfigureWith(cfg *sesh.Config, opt SecretOptions, secrets ...[]byte) error
 		cfg.Cookie.Name = DefaultCookieName
 	}
 	cfg.Cookie.Order = cookie.OrderJS
+	cfg.Cookie.OmitMaxAgeOnDelete = true
 	cfg.Codec = Codec{}
+	// A Remix cookie session has no ID (Remix's session.id is ""): none is
+	// minted, so none is written into the readable cookie.
+	cfg.GenID = func() string { return "" }
+	cfg.ValidID = func(id string) bool { return id == "" }
 	return nil
 }
