@@ -267,8 +267,9 @@ func (c IDCookie) DecodeIDReissue(value string) (string, bool, bool) {
 
 // ConfigureIDStorage sets cfg up for a Remix ID-based storage on store (a
 // FileStore to share Remix's sessions directory): the signed ID cookie,
-// __session in the npm cookie order, and Remix's data codec. The store mints
-// the IDs (sesh.Creator).
+// __session in the npm cookie order, Remix's deletion line
+// (Cookie.OmitMaxAgeOnDelete), and Remix's data codec. A store that is a
+// sesh.Creator mints the IDs.
 func ConfigureIDStorage(cfg *sesh.Config, store sesh.Store, secrets ...[]byte) error {
 	return ConfigureIDStorageWith(cfg, store, SecretOptions{}, secrets...)
 }
