@@ -92,9 +92,12 @@
 // (Remix enforces none either); Meta's Created is zero for it. sesh's
 // metadata never makes a session that Remix could write fail to commit: if
 // the first-seen time is what would push the cookie past 4096 bytes, the
-// cookie is written without it (an Info log line says so), as large as
-// Remix would write it, and the session again has no absolute timeout until
-// a write that has room for the time.
+// cookie is written without it (an Info log line says so), and the session
+// again has no absolute timeout until a write that has room for the time.
+// Go writes the keys in sorted order, Remix in the order they were set:
+// the same data can then escape to a few bytes more or less (each "+" and
+// "/" of the base64 text takes three bytes), so a session within a few
+// bytes of the limit can fit on one side and not on the other.
 //
 // Revocation works as for any cookie-only session (Config.Revoked, from "u"
 // and "s").
