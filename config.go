@@ -61,9 +61,10 @@ const (
 // cookie with a Remix app.
 type CookieSealer interface {
 	// Seal appends the cookie value carrying payload, valid until expires,
-	// for the cookie called name.
+	// for the cookie called name. The value is never shorter than payload.
 	Seal(dst []byte, name string, expires time.Time, payload []byte) []byte
-	// SealedLen bounds the length of Seal's output for n bytes of payload.
+	// SealedLen bounds the length of Seal's output for n bytes of payload
+	// (it sizes buffers; the size limit is checked on the value itself).
 	SealedLen(n int) int
 	// Open returns the payload of a cookie value (as read from the Cookie
 	// header) and its expiry (zero if the format keeps none), with the index
@@ -145,6 +146,13 @@ type CookieConfig struct {
 	// min(MaxAge, the session's absolute deadline). 0 (the default) gives a
 	// browser-session cookie. Session.Persist overrides it per session.
 	MaxAge time.Duration
+	// Expires, when set and no lifetime applies (no MaxAge, no
+	// Session.Persist, no CommitOptions), makes the cookie persistent until
+	// that fixed date, written as Expires only (no Max-Age), as Remix's
+	// createCookie({expires}) writes it; never past the session's absolute
+	// deadline. Once the date has passed, every cookie sent is already
+	// expired, as in Remix. The stored record's expiry is unchanged.
+	Expires time.Time
 	// Order is the attribute order on the wire; nil is cookie.OrderDefault.
 	Order []cookie.Attr
 	// MaxChunks > 1 lets a cookie-only session that does not fit one cookie
@@ -155,6 +163,12 @@ type CookieConfig struct {
 	// OmitMaxAge writes a persistent cookie's lifetime as Expires only, as
 	// express-session does (compat/express sets it).
 	OmitMaxAge bool
+	// OmitMaxAgeOnDelete writes the Set-Cookie line that deletes the cookie
+	// (Destroy, an expired or revoked cookie, stale chunks) with an empty
+	// value and Expires at the Unix epoch only, without Max-Age=0, as
+	// Remix's destroySession writes it (compat/remix sets it). Browsers
+	// delete the cookie either way.
+	OmitMaxAgeOnDelete bool
 }
 
 // Config configures a Manager. Set exactly one of Store (server-side

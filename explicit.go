@@ -202,10 +202,13 @@ func (m *Manager) Save(ctx context.Context, s *Session) error {
 
 // Reload discards the changes s holds and reads it again from the store.
 // If the record is gone (destroyed or expired), s becomes a new, empty
-// session.
+// session. Cookie-only sessions cannot be reloaded (errors.ErrUnsupported).
 func (m *Manager) Reload(ctx context.Context, s *Session) error {
 	if s.mgr != m {
 		return fmt.Errorf("sesh: Reload of a session from another Manager")
+	}
+	if m.sealer != nil {
+		return fmt.Errorf("sesh: Reload: a cookie-only session has no server-side record to read again: %w", errors.ErrUnsupported)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -364,6 +364,7 @@ func (m *Manager) save(ctx context.Context, s *Session) error {
 		if isNew {
 			s.data.UserAgent = truncate(s.agent, maxAgentLen)
 		}
+		s.firstSeen = s.loadedLive
 	}
 	if m.sealer != nil {
 		s.regen = false
@@ -838,6 +839,7 @@ func (m *Manager) touchIfDue(ctx context.Context, s *Session, now time.Time) err
 		// timeout applies from now on. That needs the data rewritten, not
 		// only the expiry moved.
 		s.data.Created = now
+		s.firstSeen = true
 		if m.sealer == nil {
 			s.touch = false
 			s.meta = true
@@ -932,6 +934,13 @@ func (m *Manager) setCookies(dst []string, s *Session) ([]string, error) {
 			secs := int((exp.Sub(now) + time.Second - 1) / time.Second)
 			opts.MaxAge = max(secs, 1)
 			opts.Expires = exp
+		} else if exp := m.cfg.Cookie.Expires; !exp.IsZero() && s.data.Persist == 0 {
+			if m.absolute > 0 && !s.data.Created.IsZero() {
+				if a := s.data.Created.Add(m.absolute); a.Before(exp) {
+					exp = a
+				}
+			}
+			opts.Expires = exp
 		}
 	}
 	if m.cfg.Cookie.OmitMaxAge {
@@ -952,10 +961,22 @@ func (m *Manager) setCookies(dst []string, s *Session) ([]string, error) {
 	case s.expireDue:
 		s.cookieDue, s.expireDue = false, false
 		var buf [256]byte
-		return cookieLines(dst, cookie.AppendExpire(buf[:0], m.cfg.Cookie.Name, &opts)), nil
+		return cookieLines(dst, m.appendDelete(buf[:0], m.cfg.Cookie.Name, &opts)), nil
 	}
 	s.cookieDue = false
 	return dst, nil
+}
+
+// appendDelete appends the Set-Cookie line that deletes the cookie name:
+// cookie.AppendExpire's, without its Max-Age=0 under
+// CookieConfig.OmitMaxAgeOnDelete.
+func (m *Manager) appendDelete(dst []byte, name string, o *cookie.Options) []byte {
+	if !m.cfg.Cookie.OmitMaxAgeOnDelete {
+		return cookie.AppendExpire(dst, name, o)
+	}
+	e := *o
+	e.MaxAge, e.Expires = 0, time.Unix(0, 0)
+	return cookie.AppendSetCookie(dst, name, "", &e)
 }
 
 // cookieLines appends line to dst; a nil dst gets room for the two other

@@ -665,7 +665,7 @@ func migGet(t *testing.T, url, cookie string) (string, string) {
 	req, err := http.NewRequest("GET", url, nil)
 	must(t, err)
 	if cookie != "" {
-		req.Header.Set("Cookie", "session="+cookie)
+		req.Header.Set("Cookie", cn+"="+cookie)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	must(t, err)
@@ -677,7 +677,7 @@ func migGet(t *testing.T, url, cookie string) (string, string) {
 	}
 	set := ""
 	for _, c := range resp.Cookies() {
-		if c.Name == "session" {
+		if c.Name == cn {
 			set = c.Value
 			if c.MaxAge < 0 || c.Value == "" {
 				set = "-"
@@ -758,7 +758,7 @@ func TestMigratingConcurrentMoves(t *testing.T) {
 			for range increments {
 				for retry := 0; ; retry++ {
 					req, _ := http.NewRequest("GET", url, nil)
-					req.Header.Set("Cookie", "session="+cookie)
+					req.Header.Set("Cookie", cn+"="+cookie)
 					resp, err := http.DefaultClient.Do(req)
 					if err != nil {
 						t.Error(err)
@@ -895,7 +895,7 @@ func (h *keyHooked) Get(ctx context.Context, key string) (sesh.Record, error) {
 
 func getNoFatal(url, cookie string) (string, string) {
 	req, _ := http.NewRequest("GET", url, nil)
-	req.Header.Set("Cookie", "session="+cookie)
+	req.Header.Set("Cookie", cn+"="+cookie)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return "", ""
@@ -903,7 +903,7 @@ func getNoFatal(url, cookie string) (string, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	for _, c := range resp.Cookies() {
-		if c.Name == "session" {
+		if c.Name == cn {
 			if c.MaxAge < 0 || c.Value == "" {
 				return string(b), "-"
 			}

@@ -23,7 +23,7 @@ var ErrCookieTooLarge = errors.New("sesh: session cookie too large")
 // would pass CookieConfig.MaxChunks). Nothing is sent: the browser keeps its
 // previous cookie.
 type CookieTooLargeError struct {
-	Size  int // bytes of the Set-Cookie line, or of the sealed value when chunked
+	Size  int // bytes of the Set-Cookie line, of the sealed value when chunked, or of the data when that alone passes Limit
 	Limit int
 }
 
@@ -144,13 +144,17 @@ func (m *Manager) writeSealed(s *Session, now time.Time, isNew bool) error {
 	if err != nil {
 		return fmt.Errorf("sesh: encode session: %w", err)
 	}
-	// A value that cannot fit even before it is sealed is refused without
-	// spending the encryption on it.
-	if limit := max(m.cfg.Cookie.MaxChunks, 1) * MaxCookieLine; m.sealer.SealedLen(len(payload)) > limit {
-		return m.tooLarge(&CookieTooLargeError{Size: m.sealer.SealedLen(len(payload)), Limit: limit})
+	// Data longer than the limit cannot fit however it is sealed (no
+	// sealer's output is shorter than its payload): it is refused without
+	// spending the encryption on it. SealedLen is only a bound (Remix's
+	// format escapes a varying share of its bytes), so it decides nothing:
+	// the line built from the sealed value is checked in sealedCookies.
+	limit := max(m.cfg.Cookie.MaxChunks, 1) * MaxCookieLine
+	if len(payload) > limit {
+		return m.tooLarge(&CookieTooLargeError{Size: len(payload), Limit: limit})
 	}
 	exp := m.deadline(now, s.data.Created)
-	s.sealed = string(m.sealer.Seal(make([]byte, 0, m.sealer.SealedLen(len(payload))), m.cfg.Cookie.Name, exp, payload))
+	s.sealed = string(m.sealer.Seal(make([]byte, 0, min(m.sealer.SealedLen(len(payload)), 2*limit)), m.cfg.Cookie.Name, exp, payload))
 	s.expires = exp
 	s.status = StatusUnmodified
 	s.ops, s.cleared, s.meta, s.reseal = nil, false, false, false
@@ -159,6 +163,29 @@ func (m *Manager) writeSealed(s *Session, now time.Time, isNew bool) error {
 		m.observe(context.Background(), Event{Kind: EventCreated})
 	}
 	return nil
+}
+
+// dropFirstSeen seals s again without the first-seen time this request
+// recorded on a session a peer created (Session.firstSeen), when the cookie
+// would not fit with it: sesh's metadata never makes a session the peer
+// could write fail to commit. The session then has no absolute timeout
+// until a commit that fits records the time. It reports whether it
+// re-sealed.
+func (m *Manager) dropFirstSeen(s *Session) bool {
+	if !s.firstSeen {
+		return false
+	}
+	d := s.data
+	d.Created = time.Time{}
+	payload, err := m.cfg.Codec.Encode(make([]byte, 0, len(s.sealed)), &d)
+	if err != nil {
+		return false
+	}
+	exp := m.deadline(m.now(), time.Time{})
+	s.sealed = string(m.sealer.Seal(make([]byte, 0, len(s.sealed)), m.cfg.Cookie.Name, exp, payload))
+	s.data.Created, s.expires, s.firstSeen = time.Time{}, exp, false
+	m.event(context.Background(), slog.LevelInfo, "first-seen time left out: the cookie would not fit with it (no absolute timeout for this session yet)", "")
+	return true
 }
 
 // sealedCookies appends to lines the Set-Cookie lines of a cookie-only session:
@@ -171,10 +198,10 @@ func (m *Manager) sealedCookies(lines []string, s *Session, opts *cookie.Options
 	if s.status == StatusDestroyed || (!s.cookieDue && s.expireDue) {
 		s.cookieDue, s.expireDue = false, false
 		if s.plainIn || s.chunksIn == 0 {
-			lines = append(lines, string(cookie.AppendExpire(nil, name, &expire)))
+			lines = append(lines, string(m.appendDelete(nil, name, &expire)))
 		}
 		for i := 0; i < s.chunksIn; i++ {
-			lines = append(lines, string(cookie.AppendExpire(nil, m.chunkName(i), &expire)))
+			lines = append(lines, string(m.appendDelete(nil, m.chunkName(i), &expire)))
 		}
 		return lines, nil
 	}
@@ -188,6 +215,9 @@ func (m *Manager) sealedCookies(lines []string, s *Session, opts *cookie.Options
 		dst = make([]byte, 0, need)
 	}
 	line := cookie.AppendSetCookie(dst, name, s.sealed, opts)
+	if len(line) > MaxCookieLine && m.cfg.Cookie.MaxChunks <= 1 && m.dropFirstSeen(s) {
+		line = cookie.AppendSetCookie(line[:0], name, s.sealed, opts)
+	}
 	if len(line) <= MaxCookieLine {
 		if lines == nil {
 			// Room for the stale chunks' lines and for the two headers a
@@ -196,7 +226,7 @@ func (m *Manager) sealedCookies(lines []string, s *Session, opts *cookie.Options
 		}
 		lines = append(lines, string(line))
 		for i := 0; i < s.chunksIn; i++ {
-			lines = append(lines, string(cookie.AppendExpire(nil, m.chunkName(i), &expire)))
+			lines = append(lines, string(m.appendDelete(nil, m.chunkName(i), &expire)))
 		}
 		return lines, nil
 	}
@@ -216,10 +246,10 @@ func (m *Manager) sealedCookies(lines []string, s *Session, opts *cookie.Options
 		lines = append(lines, string(cookie.AppendSetCookie(nil, m.chunkName(i), part, opts)))
 	}
 	for i := n; i < s.chunksIn; i++ {
-		lines = append(lines, string(cookie.AppendExpire(nil, m.chunkName(i), &expire)))
+		lines = append(lines, string(m.appendDelete(nil, m.chunkName(i), &expire)))
 	}
 	if s.plainIn {
-		lines = append(lines, string(cookie.AppendExpire(nil, name, &expire)))
+		lines = append(lines, string(m.appendDelete(nil, name, &expire)))
 	}
 	return lines, nil
 }

@@ -500,3 +500,13 @@ func TestTypedNilSealerIsNoSealer(t *testing.T) {
 		t.Fatalf("only a nil sealer: err = %v, want ErrConfig (no Store and no Sealer)", err)
 	}
 }
+
+func TestSealedReloadIsUnsupported(t *testing.T) {
+	e := newSealed(t, []cookie.Key{key1}, nil)
+	s, err := e.m.Load(context.Background(), "")
+	must(t, err)
+	s.Set("k", 1)
+	if err := e.m.Reload(context.Background(), s); !errors.Is(err, errors.ErrUnsupported) {
+		t.Fatalf("Reload of a cookie-only session = %v, want ErrUnsupported", err)
+	}
+}

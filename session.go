@@ -126,6 +126,9 @@ type Session struct {
 	reseal   bool   // opened with an older key: re-seal with the current one
 	plainIn  bool   // the request carried the unchunked cookie
 	chunksIn int    // chunk cookies the request carried
+	// firstSeen: Created was first set in this request, on a session a peer
+	// created; it is left out if the cookie would not fit with it.
+	firstSeen bool
 
 	lazy    func() error // pending lazy load
 	loadErr error

@@ -162,7 +162,12 @@ func (s *Store) inspectArc(item map[string]types.AttributeValue, now time.Time) 
 		}
 		rec.UserID = u.Value
 	}
-	if av, ok := st.meta[metaBytes]; ok {
+	// _sesh.b holds data that has no attribute form (a Regenerate's
+	// tombstone: no data at all) while the item is this store's. Once
+	// Remix rewrote the item, its attributes are the session (Remix reads
+	// them so, and writes its changes there): _sesh.b, which Remix carries
+	// along, is stale, and a rewritten tombstone is Remix's live session.
+	if av, ok := st.meta[metaBytes]; ok && st.ours {
 		b, ok := av.(*types.AttributeValueMemberB)
 		if !ok {
 			return bad("_sesh.b not binary")
@@ -361,7 +366,10 @@ func (s *Store) touchArc(ctx context.Context, key string, expires time.Time) (bo
 		metaExp:     numAV(ms),
 		metaTTL:     ttl,
 	}
-	for _, k := range []string{metaOrder, metaRaw, metaBytes} {
+	// The data was read from the attributes (never from _sesh.b, which a
+	// foreign item's read ignores): keep what that read used, so the
+	// adopted item reads the same.
+	for _, k := range []string{metaOrder, metaRaw} {
 		if av, ok := st.arc.meta[k]; ok {
 			meta[k] = av
 		}

@@ -286,7 +286,10 @@ func TestArcCorrupt(t *testing.T) {
 		"metanomap": {"_ttl": ttl, "_sesh": str("x")},
 		"oursnover": {"_ttl": ttl, "_sesh": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"t": ttl, "e": n(1)}}},
 		"oursnoexp": {"_ttl": ttl, "_sesh": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"t": ttl, "v": str("5")}}},
-		"badbytes":  {"_ttl": ttl, "_sesh": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"b": str("x")}}},
+		// _sesh.b is read from the store's own items only (a foreign one's
+		// is stale: TestArcTombstoneRewrittenByRemix).
+		"badbytes": {"_ttl": ttl, "_sesh": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+			"t": ttl, "v": str("5"), "e": n(time.Now().Add(time.Hour).UnixMilli()), "b": str("x")}}},
 	} {
 		item["_idx"] = str(s.prefix + key)
 		putRaw(t, s.Store, item)
@@ -312,4 +315,48 @@ func TestArcCreate(t *testing.T) {
 		}
 	}
 	wantS(t, "_idx", rawItem(t, s.Store, id)["_idx"], s.prefix+id)
+}
+
+// TestArcTombstoneRewrittenByRemix: a Regenerate's tombstone (empty data,
+// kept in _sesh.b) reads as a tombstone while the item is the store's; once
+// Remix rewrites it (a request still carrying the old cookie, which Remix
+// reads as an empty session), the item is Remix's live session, read from
+// its attributes as Remix reads it, and a Touch that adopts it keeps it so.
+func TestArcTombstoneRewrittenByRemix(t *testing.T) {
+	s := newArc(t)
+	ctx := t.Context()
+	const key = "00000000000000bb"
+	v, err := s.Swap(ctx, key, sesh.Record{Data: []byte(remixData), Expires: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Swap(ctx, key, sesh.Record{Data: []byte{}, Expires: time.Now().Add(2 * time.Minute), Version: v}); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := s.Get(ctx, key); err != nil || len(rec.Data) != 0 {
+		t.Fatalf("tombstone reads as %q, %v", rec.Data, err)
+	}
+	remixRewrite(t, s.Store, key, time.Now().Add(30*24*time.Hour).Unix(), func(item map[string]types.AttributeValue) {
+		item["theme"] = str("dark")
+	})
+	rec, err := s.Get(ctx, key)
+	if err != nil || string(rec.Data) != `{"theme":"dark"}` || rec.Version < foreignBase {
+		t.Fatalf("Remix's rewrite of a tombstone reads as %q (version %d), %v; want Remix's session", rec.Data, rec.Version, err)
+	}
+	if err := s.Touch(ctx, key, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := meta(t, rawItem(t, s.Store, key))["b"]; ok {
+		t.Fatal("Touch adopted Remix's item with the tombstone's _sesh.b")
+	}
+	if rec, err := s.Get(ctx, key); err != nil || string(rec.Data) != `{"theme":"dark"}` {
+		t.Fatalf("after Touch: %q, %v", rec.Data, err)
+	}
+	// Opaque data the store wrote itself still round-trips through _sesh.b.
+	if err := s.Set(ctx, key, sesh.Record{Data: []byte("not json"), Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := s.Get(ctx, key); err != nil || string(rec.Data) != "not json" {
+		t.Fatalf("opaque data: %q, %v", rec.Data, err)
+	}
 }

@@ -43,8 +43,9 @@
 //	               whose DynamoDB form would read back differently, such as a
 //	               struct's field order or 1e+21) make the round trip exact;
 //	               b (B) holds Record.Data instead of the members when it is
-//	               not a JSON object that can be spread (storetest's opaque
-//	               bytes, a number DynamoDB cannot hold, …). A member kept
+//	               not a JSON object that can be spread (a Regenerate's
+//	               tombstone, which is empty; storetest's opaque bytes; a
+//	               number DynamoDB cannot hold, …). A member kept
 //	               in r costs its size twice: Go structs (whose fields are
 //	               not in sorted order) are the usual case
 //	_sesh_user  S  Record.UserID, only when it is not empty (the user index)
@@ -54,14 +55,23 @@
 // (sesh's session metadata), "_sesh" and "_sesh_user", which it carries
 // along untouched. Numbers above 2^53 in session values read in JavaScript
 // as BigInt (lib-dynamodb) or lose precision (older DocumentClients); Go
-// reads every number exactly.
+// reads every number exactly. Remix's readData returns every item it finds,
+// so nothing sesh writes can read as no session: a Regenerate's tombstone
+// (kept at the old ID for two minutes) and a lock record of
+// sesh.Config.Serialize ("lock:<hash>", which no Remix cookie names unless
+// signed with the secret) both read to Remix as an empty session, "_sesh"
+// its only member.
 //
 // When Remix rewrites the item (its put replaces the whole item, with the
 // three sesh attributes as it read them and a new _ttl), the store notices
 // that _ttl no longer equals _sesh.t and reads the item as Remix's: the
 // deadline is _ttl minus half a second (the earliest instant Remix's
 // rounding allows), the version is derived from _ttl and _sesh.v (so it
-// changed), members Remix changed read as their canonical JSON; Swap and
+// changed), members Remix changed read as their canonical JSON, and the
+// session is the item's attributes even where _sesh.b held the store's
+// data (so a tombstone Remix wrote over, through a request that still
+// carried the old cookie, is Remix's live session, not a tombstone for as
+// long as Remix's _ttl); Swap and
 // Touch on such an item read it first and write on the condition that _ttl
 // and _sesh.v are still what they read (Touch then makes it the store's
 // again, keeping the version it read with). Items Remix

@@ -226,6 +226,71 @@ func TestRemixPeer(t *testing.T) {
 		}
 	})
 
+	// What sesh leaves in the table besides sessions reads to Remix as an
+	// empty session (readData returns every item it finds: nothing reads
+	// as no session), and Remix's writes over it read in Go as Remix's.
+	t.Run("TombstoneAndLock", func(t *testing.T) {
+		onlyMeta := func(what string, data map[string]any) {
+			t.Helper()
+			if _, ok := data["_sesh"].(map[string]any); !ok || len(data) != 1 {
+				t.Fatalf("Remix read %s as %v, want an empty session (sesh's _sesh only)", what, data)
+			}
+		}
+		oldHdr := serve("", func(s *sesh.Session) { s.Set("user", "dave") })
+		newHdr := serve(oldHdr, func(s *sesh.Session) { s.Regenerate() })
+		if newHdr == oldHdr {
+			t.Fatal("Regenerate kept the ID")
+		}
+		// The old ID holds a tombstone: Remix reads an empty session.
+		onlyMeta("the tombstone", peer.run("read", oldHdr)["data"].(map[string]any))
+		// A Remix request still carrying the old cookie writes there;
+		// Go then reads Remix's session (not a tombstone for as long as
+		// Remix's _ttl), and its writes reach Remix.
+		peer.run("write", oldHdr, `{"theme":"dark"}`, `{}`, "3600")
+		var theme, user string
+		var status sesh.Status
+		if hdr := serve(oldHdr, func(s *sesh.Session) {
+			status = s.Status()
+			theme, _ = sesh.Get[string](s, "theme")
+			user, _ = sesh.Get[string](s, "user")
+			s.Set("views", 1)
+		}); hdr != oldHdr {
+			t.Fatalf("Go replaced the cookie of Remix's session: %q", hdr)
+		}
+		if status != sesh.StatusUnmodified || theme != "dark" || user != "" {
+			t.Fatalf("Go read Remix's write over the tombstone as %v theme %q user %q", status, theme, user)
+		}
+		data := peer.run("read", oldHdr)["data"].(map[string]any)
+		wantJSON(t, "Remix's views", data["views"], `1`)
+		wantJSON(t, "Remix's theme", data["theme"], `"dark"`)
+		if got := peer.run("read", newHdr)["data"].(map[string]any); got["user"] != "dave" {
+			t.Fatalf("the regenerated session: %v", got)
+		}
+
+		// A lock record (Config.Serialize), read while a request holds it,
+		// through a cookie for its key (which only the secret can sign).
+		var lcfg sesh.Config
+		if err := remix.ConfigureIDStorage(&lcfg, store, []byte(remixSecret)); err != nil {
+			t.Fatal(err)
+		}
+		lcfg.Serialize = true
+		lm, err := sesh.New(lcfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := remix.NewIDCookie([]byte(remixSecret))
+		lock := "lock:" + sesh.HashID(idOf(t, newHdr))
+		var item, lockData map[string]any
+		nodepeer.Serve(t, lm, newHdr, func(s *sesh.Session) {
+			item = peer.run("get", lock)
+			lockData = peer.run("read", "__session="+c.EncodeID(lock))["data"].(map[string]any)
+		})
+		if item["_idx"] != lock {
+			t.Fatalf("no lock record while the request ran: %v", item)
+		}
+		onlyMeta("the lock record", lockData)
+	})
+
 	t.Run("DestroyEitherSide", func(t *testing.T) {
 		peer.run("destroy", goHdr)
 		var status sesh.Status

@@ -42,7 +42,10 @@ func (Codec) Encode(dst []byte, d *sesh.Data) ([]byte, error) {
 		dst = append(dst, d.Values[k]...)
 	}
 	m := seshmeta.From(d)
-	m.A = "" // the user agent serves server-side session lists only: not worth cookie bytes
+	// The user agent serves server-side session lists only, and an ID is
+	// what a Remix cookie session does not have (Configure mints none): an
+	// ID left in Data by an older sesh is not written into readable data.
+	m.A, m.I = "", ""
 	if !m.Empty() {
 		mb, err := json.Marshal(m)
 		if err != nil {
@@ -70,7 +73,7 @@ func (Codec) Decode(src []byte, d *sesh.Data) error {
 		if err := json.Unmarshal(mr, &m); err != nil {
 			return fmt.Errorf("%w: remix: %s: %w", sesh.ErrDecode, metaKey, err)
 		}
-		m.A = ""
+		m.A, m.I = "", ""
 		m.Apply(d)
 		delete(top, metaKey)
 	}

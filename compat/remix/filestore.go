@@ -82,6 +82,22 @@ func content(rec sesh.Record) ([]byte, error) {
 
 func check(ctx context.Context, key string) error { return storekit.CheckKey(ctx, key) }
 
+// ioErr is a file-system error without the file name that an
+// *fs.PathError or *os.LinkError carries: a session file's path spells out
+// the session ID, and errors end up in logs. The operation and the cause
+// stay, and so does what errors.Is finds in the cause (fs.ErrNotExist, …).
+func ioErr(err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		err = fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	case errors.As(err, &le):
+		err = fmt.Errorf("%s: %w", le.Op, le.Err)
+	}
+	return fmt.Errorf("remix: session file: %w", err)
+}
+
 // Get reads the record; an expired one is removed and reads as
 // sesh.ErrNotFound.
 func (s *FileStore) Get(ctx context.Context, key string) (sesh.Record, error) {
@@ -94,17 +110,17 @@ func (s *FileStore) Get(ctx context.Context, key string) (sesh.Record, error) {
 		return sesh.Record{}, sesh.ErrNotFound
 	}
 	if err != nil {
-		return sesh.Record{}, fmt.Errorf("remix: %w", err)
+		return sesh.Record{}, ioErr(err)
 	}
 	var c fileContent
 	if err := json.Unmarshal(b, &c); err != nil || c.Data == nil {
-		return sesh.Record{}, fmt.Errorf("remix: %s: %w", p, sesh.ErrCorrupt)
+		return sesh.Record{}, fmt.Errorf("remix: session file is not {\"data\":…,\"expires\":…} JSON: %w", sesh.ErrCorrupt)
 	}
 	rec := sesh.Record{}
 	if c.Expires != nil {
 		t, err := time.Parse(time.RFC3339Nano, *c.Expires)
 		if err != nil {
-			return sesh.Record{}, fmt.Errorf("remix: %s: expires: %w", p, sesh.ErrCorrupt)
+			return sesh.Record{}, fmt.Errorf("remix: session file: expires is not an ISO date: %w", sesh.ErrCorrupt)
 		}
 		if !s.now().Before(t) {
 			os.Remove(p)
@@ -113,7 +129,7 @@ func (s *FileStore) Get(ctx context.Context, key string) (sesh.Record, error) {
 		rec.Expires = t
 	}
 	if rec.Data, err = jsonwrap.Unwrap(c.Data); err != nil {
-		return sesh.Record{}, fmt.Errorf("remix: %s: %w", p, sesh.ErrCorrupt)
+		return sesh.Record{}, fmt.Errorf("remix: session file: data: %w", sesh.ErrCorrupt)
 	}
 	return rec, nil
 }
@@ -133,11 +149,11 @@ func (s *FileStore) Set(ctx context.Context, key string, rec sesh.Record) error 
 	}
 	p := s.path(key)
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return fmt.Errorf("remix: %w", err)
+		return ioErr(err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
 	if err != nil {
-		return fmt.Errorf("remix: %w", err)
+		return ioErr(err)
 	}
 	_, werr := tmp.Write(b)
 	cerr := tmp.Close()
@@ -149,7 +165,7 @@ func (s *FileStore) Set(ctx context.Context, key string, rec sesh.Record) error 
 	}
 	if werr != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("remix: %w", werr)
+		return ioErr(werr)
 	}
 	return nil
 }
@@ -160,7 +176,7 @@ func (s *FileStore) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	if err := os.Remove(s.path(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remix: %w", err)
+		return ioErr(err)
 	}
 	return nil
 }
@@ -181,14 +197,14 @@ func (s *FileStore) Create(ctx context.Context, rec sesh.Record) (string, error)
 		id := hex.EncodeToString(r[:])
 		p := s.path(id)
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-			return "", fmt.Errorf("remix: %w", err)
+			return "", ioErr(err)
 		}
 		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
 		if err != nil {
-			return "", fmt.Errorf("remix: %w", err)
+			return "", ioErr(err)
 		}
 		_, werr := f.Write(b)
 		if cerr := f.Close(); werr == nil {
@@ -196,7 +212,7 @@ func (s *FileStore) Create(ctx context.Context, rec sesh.Record) (string, error)
 		}
 		if werr != nil {
 			os.Remove(p)
-			return "", fmt.Errorf("remix: %w", werr)
+			return "", ioErr(werr)
 		}
 		return id, nil
 	}
@@ -251,8 +267,9 @@ func (c IDCookie) DecodeIDReissue(value string) (string, bool, bool) {
 
 // ConfigureIDStorage sets cfg up for a Remix ID-based storage on store (a
 // FileStore to share Remix's sessions directory): the signed ID cookie,
-// __session in the npm cookie order, and Remix's data codec. The store mints
-// the IDs (sesh.Creator).
+// __session in the npm cookie order, Remix's deletion line
+// (Cookie.OmitMaxAgeOnDelete), and Remix's data codec. A store that is a
+// sesh.Creator mints the IDs.
 func ConfigureIDStorage(cfg *sesh.Config, store sesh.Store, secrets ...[]byte) error {
 	return ConfigureIDStorageWith(cfg, store, SecretOptions{}, secrets...)
 }
@@ -272,6 +289,7 @@ func ConfigureIDStorageWith(cfg *sesh.Config, store sesh.Store, opt SecretOption
 		cfg.Cookie.Name = DefaultCookieName
 	}
 	cfg.Cookie.Order = cookie.OrderJS
+	cfg.Cookie.OmitMaxAgeOnDelete = true
 	cfg.Codec = Codec{}
 	return nil
 }

@@ -3,9 +3,11 @@ package remix
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,13 +17,38 @@ import (
 )
 
 func TestFileStoreConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) sesh.Store {
+	storetest.RunWith(t, func(t *testing.T) sesh.Store {
 		st, err := NewFileStore(t.TempDir())
 		if err != nil {
 			t.Fatal(err)
 		}
 		return st
-	})
+	}, storetest.Options{Corrupt: fileCorruptions})
+}
+
+// fileCorruptions are session files a FileStore cannot read: what a crash,
+// a hand edit or another program can leave at a session's path.
+var fileCorruptions = map[string]storetest.CorruptFunc{
+	"garbage":         plantFile(`not a session file`),
+	"truncated":       plantFile(`{"data":{"user":"bob"},"expi`),
+	"no data":         plantFile(`{"expires":"2099-01-01T00:00:00.000Z"}`),
+	"bad expires":     plantFile(`{"data":{},"expires":"soon"}`),
+	"numeric expires": plantFile(`{"data":{},"expires":4102444800000}`),
+	"bad bytes":       plantFile(`{"data":{"__sesh_bytes":"!!"},"expires":"2099-01-01T00:00:00.000Z"}`),
+}
+
+// plantFile writes content as key's session file, bypassing the store.
+func plantFile(content string) storetest.CorruptFunc {
+	return func(t *testing.T, st sesh.Store, key string) {
+		t.Helper()
+		p := st.(*FileStore).path(key)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // TestFileStoreLayout: Remix's path and file content.
@@ -98,5 +125,83 @@ func TestFileStoragePeer(t *testing.T) {
 	json.Unmarshal([]byte(node("read", "s3cr3t", hdr, "user")), &got)
 	if got["user"] != "alice" {
 		t.Fatalf("Remix read Go's session as %v", got)
+	}
+}
+
+// TestFileStoragePeerRotation: an ID cookie Remix signed with a secret being
+// retired is signed again with the current one on Go's next response, even
+// when the request changes nothing, and Remix with only the current secret
+// reads the session through it.
+func TestFileStoragePeerRotation(t *testing.T) {
+	dir := t.TempDir()
+	st, _ := NewFileStore(dir)
+	m := remixMirror(t, st, nil, "new secret", "old secret")
+	env := []string{"FILE_DIR=" + dir}
+	old := pairOf(nodeEnv(t, env, "write", "old secret", `{"user":"bob"}`, `{}`))
+	var user string
+	hdr := nodepeer.Serve(t, m, old, func(s *sesh.Session) { user, _ = sesh.Get[string](s, "user") })
+	if user != "bob" {
+		t.Fatalf("Go read user %q through the old secret", user)
+	}
+	if hdr == old {
+		t.Fatal("the ID cookie signed with the old secret was not signed again")
+	}
+	c, _ := NewIDCookieWith(SecretOptions{AllowShortSecrets: true}, []byte("new secret"))
+	oldID, _, _ := c.DecodeIDReissue(unescape(t, strings.TrimPrefix(old, "__session=")))
+	newID, stale, ok := c.DecodeIDReissue(unescape(t, strings.TrimPrefix(hdr, "__session=")))
+	if !ok || stale || newID == "" {
+		t.Fatalf("re-signed cookie: id %q stale %v ok %v under the new secret alone", newID, stale, ok)
+	}
+	if oldID != "" {
+		t.Fatal("the old cookie verified under the new secret alone: the test proves nothing")
+	}
+	var got map[string]any
+	json.Unmarshal([]byte(nodeEnv(t, env, "read", "new secret", hdr, "user")), &got)
+	if got["user"] != "bob" {
+		t.Fatalf("Remix with only the new secret read %v", got)
+	}
+	// The same file: the ID did not change.
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "*"))
+	if len(files) != 1 || filepath.Base(filepath.Dir(files[0]))+filepath.Base(files[0]) != newID {
+		t.Fatalf("files %v, ID %s", files, newID)
+	}
+}
+
+// TestFileStoreNoIDInErrors: a Remix ID spells out its file's path
+// (dir/<id[0:4]>/<id[4:16]>); neither part appears in an error, whether
+// the file is unreadable as data or as a file (a directory in its place).
+func TestFileStoreNoIDInErrors(t *testing.T) {
+	dir := t.TempDir()
+	st, _ := NewFileStore(dir)
+	ctx := context.Background()
+	const id = "c0ffee00deadbeef"
+	leaks := func(op string, err error) {
+		t.Helper()
+		if err == nil {
+			t.Fatalf("%s: no error", op)
+		}
+		if msg := err.Error(); strings.Contains(msg, id[4:]) || strings.Contains(msg, id[:4]+string(filepath.Separator)) || strings.Contains(msg, dir) {
+			t.Fatalf("%s: the error shows the session's path: %v", op, err)
+		}
+	}
+	plantFile("not JSON")(t, st, id)
+	_, err := st.Get(ctx, id)
+	if !errors.Is(err, sesh.ErrCorrupt) {
+		t.Fatalf("Get of garbage: %v", err)
+	}
+	leaks("Get of garbage", err)
+
+	p := filepath.Join(dir, id[:4], id[4:])
+	os.Remove(p)
+	if err := os.MkdirAll(filepath.Join(p, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.Get(ctx, id)
+	leaks("Get of a directory", err)
+	leaks("Set over a directory", st.Set(ctx, id, sesh.Record{Data: []byte(`{}`), Expires: time.Now().Add(time.Hour)}))
+	err = st.Delete(ctx, id)
+	leaks("Delete of a directory", err)
+	if !errors.Is(err, syscall.ENOTEMPTY) && !errors.Is(err, syscall.EEXIST) {
+		t.Fatalf("Delete of a non-empty directory: %v, want the cause kept for errors.Is", err)
 	}
 }

@@ -1,32 +1,3 @@
-// Package remix makes sesh read and write the cookies of Remix (v2) and
-// React Router (v7): createCookieSessionStorage's cookie, so a Go service
-// and a Remix app can share one cookie-only session.
-//
-// Remix's format: the session's data as JSON, standard base64 (padded), then
-// "." and the standard base64 HMAC-SHA256 of that base64 text under the
-// first secret, padding stripped; the whole value URL-encoded with
-// encodeURIComponent. Every secret verifies (rotation by trying each).
-// The cookie is named __session by default, written in the npm cookie
-// package's attribute order, and a Set-Cookie line over 4096 bytes fails
-// the commit (sesh's rule, and Remix's).
-//
-// Signing is not encryption: the client can read a Remix cookie's data,
-// only not change it. Remix's format carries no expiry of its own, so sesh
-// enforces the absolute timeout (from the creation time it keeps in the
-// data) but not the idle timeout on such a session; revocation works as for
-// any cookie-only session (Config.Revoked).
-//
-// Go reads only what Remix writes: the payload must be the canonical padded
-// standard base64 of valid UTF-8 (Remix's reader also takes unpadded or
-// whitespace-laden base64 under a valid signature; no Remix writer produces
-// it), and the signature exactly 43 characters.
-//
-// NewCookie is createCookie itself: a typed cookie of one JSON value in
-// Remix's format (see its doc for what is shared and what is not).
-//
-// Remix's secrets are often short. Every constructor that takes secrets
-// accepts them at any length and logs a warning for one under MinSecretLen
-// bytes; the ...With variants take SecretOptions to silence it.
 package remix
 
 import (
@@ -162,8 +133,10 @@ func (r *Signer) Open(_ string, value string, _ time.Time) ([]byte, time.Time, i
 
 // Configure sets cfg up for Remix's cookie session storage: the Signer as
 // the sealer, the cookie name (__session unless cfg.Cookie.Name is set),
-// the npm cookie package's attribute order, and Remix's data codec. A
-// secret shorter than MinSecretLen logs a warning (see ConfigureWith).
+// the npm cookie package's attribute order, Remix's deletion line
+// (Cookie.OmitMaxAgeOnDelete), no session ID (GenID and ValidID: a Remix
+// cookie session has none), and Remix's data codec. A secret shorter than
+// MinSecretLen logs a warning (see ConfigureWith).
 func Configure(cfg *sesh.Config, secrets ...[]byte) error {
 	return ConfigureWith(cfg, SecretOptions{}, secrets...)
 }
@@ -182,6 +155,11 @@ func ConfigureWith(cfg *sesh.Config, opt SecretOptions, secrets ...[]byte) error
 		cfg.Cookie.Name = DefaultCookieName
 	}
 	cfg.Cookie.Order = cookie.OrderJS
+	cfg.Cookie.OmitMaxAgeOnDelete = true
 	cfg.Codec = Codec{}
+	// A Remix cookie session has no ID (Remix's session.id is ""): none is
+	// minted, so none is written into the readable cookie.
+	cfg.GenID = func() string { return "" }
+	cfg.ValidID = func(id string) bool { return id == "" }
 	return nil
 }

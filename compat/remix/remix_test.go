@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +132,11 @@ func TestManagerWritesRemixFormat(t *testing.T) {
 	if !strings.Contains(string(payload), `"__flash_error__":"boom"`) || !strings.Contains(string(payload), `"user":"mjackson"`) {
 		t.Fatalf("payload %s", payload)
 	}
+	// sesh's metadata is the creation time alone: no session ID (Remix's
+	// cookie sessions have none) in the readable cookie.
+	if !regexp.MustCompile(`,"__sesh":\{"c":\d{13}\}\}$`).Match(payload) {
+		t.Fatalf("payload %s: want only the creation time as sesh's metadata", payload)
+	}
 }
 
 func TestCodecRoundTrip(t *testing.T) {
@@ -197,5 +203,53 @@ func TestUnmodifiedRequestSetsNoCookie(t *testing.T) {
 	}
 	if c := w.Header().Values("Set-Cookie"); len(c) != 0 {
 		t.Fatalf("an unmodified request set %q", c)
+	}
+}
+
+// TestFirstSeenTime: a session Remix created carries no creation time. Go
+// enforces no absolute timeout on it while it only reads it; its first Go
+// write records the time, from which the absolute timeout then runs.
+func TestFirstSeenTime(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	var cfg sesh.Config
+	if err := ConfigureWith(&cfg, SecretOptions{AllowShortSecrets: true}, []byte("s3cr3t")); err != nil {
+		t.Fatal(err)
+	}
+	cfg.AbsoluteTimeout, cfg.IdleTimeout = 2*time.Hour, time.Hour
+	cfg.Now = func() time.Time { return now }
+	m, err := sesh.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// set("user","mjackson") + flash("error","boom") by Remix, years ago.
+	const remixCookie = "__session=eyJ1c2VyIjoibWphY2tzb24iLCJfX2ZsYXNoX2Vycm9yX18iOiJib29tIn0%3D.D6e7UYsSCyWpl802kmpbRwdm3b9jXiTP2CMq4pkikoQ"
+	for range 2 {
+		s, err := m.Load(ctx, remixCookie)
+		if err != nil || s.Status() != sesh.StatusUnmodified || !s.Meta().Created.IsZero() {
+			t.Fatalf("Remix's session read by Go: %v, created %v, %v", s.Status(), s.Meta().Created, err)
+		}
+		if line, err := m.Commit(ctx, s); line != "" || err != nil {
+			t.Fatalf("a read-only request wrote %q, %v", line, err)
+		}
+		now = now.Add(24 * time.Hour) // no absolute timeout without a first-seen time
+	}
+	s, _ := m.Load(ctx, remixCookie)
+	s.Set("views", 1)
+	line, err := m.Commit(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ = m.Load(ctx, pairOf(line))
+	if !s.Meta().Created.Equal(now) || s.Status() != sesh.StatusUnmodified {
+		t.Fatalf("after Go's write: created %v (want %v), %v", s.Meta().Created, now, s.Status())
+	}
+	now = now.Add(2 * time.Hour)
+	if s, _ = m.Load(ctx, pairOf(line)); s.Status() != sesh.StatusNew {
+		t.Fatalf("past the absolute timeout from the first-seen time: %v", s.Status())
+	}
+	// A Remix cookie session has no ID, in Go as in Remix.
+	if s, _ = m.Load(ctx, remixCookie); s.ID() != "" {
+		t.Fatal("a Remix cookie session has an ID")
 	}
 }
