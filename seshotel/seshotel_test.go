@@ -16,6 +16,7 @@ import (
 	"github.com/sesh-go/sesh/seshotel"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 )
 
 const cookieName = "sid"
@@ -79,7 +80,11 @@ func routes(m *sesh.Manager, tp *sdktrace.TracerProvider) http.Handler {
 			http.Error(w, err.Error(), 500)
 			return
 		}
-		inner, _ := http.NewRequestWithContext(context.WithoutCancel(r.Context()), "GET", r.URL.Query().Get("then"), nil)
+		// A request of its own: the trace goes on, but not the outer
+		// request's session (a Handler nested on the same Manager passes
+		// the request through to the session it already has).
+		ictx := trace.ContextWithSpanContext(context.Background(), trace.SpanContextFromContext(r.Context()))
+		inner, _ := http.NewRequestWithContext(ictx, "GET", r.URL.Query().Get("then"), nil)
 		inner.Header.Set("Cookie", r.Header.Get("Cookie"))
 		rec := &discard{header: http.Header{}}
 		h.ServeHTTP(rec, inner)
