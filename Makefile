@@ -10,6 +10,11 @@ STATICCHECK := $(GOBIN)/staticcheck
 # what a busy 2-core machine needs for the slowest module under -race).
 TESTFLAGS ?= -race -count=1 -timeout=30m
 FUZZTIME ?= 30s
+# go test minimizes each new interesting input for up to 60 s by default,
+# and a worker that minimizes runs no new input: with the 64 KB seeds
+# (which make the most costly inputs) that took whole 20 s runs. Crashers
+# are written out either way.
+FUZZMINIMIZETIME ?= 2s
 
 .PHONY: demo test lint bench fuzz tools modules browser engines
 
@@ -72,12 +77,16 @@ lint: $(STATICCHECK)
 $(STATICCHECK):
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-## fuzz: run every fuzz target of every module for FUZZTIME each
+## fuzz: run every fuzz target of every module for FUZZTIME each, new
+## interesting inputs minimized for FUZZMINIMIZETIME at most (a package
+## whose tests do not build fails the target, rather than running none of
+## its fuzz targets)
 fuzz:
 	@set -e; for m in $(MODULES); do \
 		for pkg in $$(cd $$m && $(GO) list ./...); do \
-			for f in $$(cd $$m && $(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-				echo "== $$pkg $$f"; (cd $$m && $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg); \
+			list=$$(cd $$m && $(GO) test -list '^Fuzz' $$pkg 2>&1) || { echo "$$list"; exit 1; }; \
+			for f in $$(echo "$$list" | grep '^Fuzz' || true); do \
+				echo "== $$pkg $$f"; (cd $$m && $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZETIME) $$pkg); \
 			done; \
 		done; \
 	done

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/sesh-go/sesh/internal/alloctest"
 )
 
 var codecSeeds = []string{
@@ -17,13 +19,61 @@ var codecSeeds = []string{
 	`{"x":1}`, `{"c":1} `, ` {"c":1}`, `{"c":1}{}`, `{"i":"a\u0000b"}`, `{"v":{"k":1}`, `{"t":{"k":"x"}}`,
 }
 
+// Allocation bound of JSONCodec.Decode, for inputs up to 64 KB. The worst
+// case builds two maps: the fast path decodes every member and fails at the
+// last byte (trailing space, a float further on), then encoding/json
+// decodes it all again. A member costs at least 7 bytes (`"ab":0,`: past
+// the 64 one-letter keys, keys take two letters), and its map slot 40 bytes
+// (a string and a RawMessage, or a string and a time.Time), at a load
+// factor as low as 7/16 just after the table doubled, plus the tables left
+// behind while it grew: about 190 bytes per member, 27 per input byte, for
+// each of the two maps. Add encoding/json's read buffer (grown by doubling:
+// up to 4 bytes per byte), the fast path's copy of the input and the
+// values' copies (1 each): about 60. Measured worst (codecAllocShapes at
+// every size up to 64 KB in steps of 256 bytes): 66 per byte, 73
+// under the race detector. k = 96 leaves room for map growth points and
+// size classes the sweep missed.
+const (
+	codecAllocK = 96
+	codecAllocC = 16 << 10
+)
+
+// codecAllocShapes are the inputs that allocate the most per byte.
+var codecAllocShapes = map[string]alloctest.Shape{
+	// the fast path's map, then encoding/json's
+	"values, trailing space": func(n int) []byte { return alloctest.Members(n, `{"v":{`, `0`, `}} `) },
+	"values, float after":    func(n int) []byte { return alloctest.Members(n, `{"v":{`, `{}`, `},"c":1.5}`) },
+	// deadlines: a map of int64, then one of time.Time
+	"deadlines, float after": func(n int) []byte { return alloctest.Members(n, `{"t":{`, `1`, `},"c":1.5}`) },
+	"escaped values":         func(n int) []byte { return alloctest.Members(n, `{"v":{`, `"\u0000"`, `}}`) },
+	"escaped string":         func(n int) []byte { return alloctest.Fill(n, `{"i":"`, `\u0041`, ``, `"}`) },
+	"deep nesting": func(n int) []byte {
+		return append(append([]byte(`{"v":{"a":`), alloctest.Nest(min(n/2, 9990), "[", "", "]")...), "}}"...)
+	},
+}
+
+// TestJSONCodecDecodeAllocations checks codecAllocK on every shape at
+// every size up to 64 KB, in steps of 2 KB.
+func TestJSONCodecDecodeAllocations(t *testing.T) {
+	alloctest.Sweep(t, "JSONCodec.Decode", 2048, codecAllocK, codecAllocC, codecAllocShapes, func(b []byte) {
+		var d Data
+		JSONCodec{}.Decode(b, &d)
+	})
+}
+
 // FuzzJSONCodecDecode: wherever the fast path accepts, it agrees with
-// encoding/json; the public Decode never disagrees with the reference.
+// encoding/json; the public Decode never disagrees with the reference, and
+// allocates at most codecAllocK bytes per input byte.
 func FuzzJSONCodecDecode(f *testing.F) {
 	for _, s := range codecSeeds {
 		f.Add([]byte(s))
 	}
+	for _, s := range alloctest.Seeds(codecAllocShapes) {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, src []byte) {
+		var d Data
+		alloctest.Check(t, "JSONCodec.Decode", len(src), codecAllocK, codecAllocC, func() { JSONCodec{}.Decode(src, &d) })
 		var fast, slow Data
 		okFast := decodeFast(src, &fast)
 		errSlow := decodeSlow(src, &slow)

@@ -62,6 +62,12 @@ func Schemes() []string {
 func Open(ctx context.Context, rawURL string) (Store, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
+		// url.Parse's error quotes the whole URL, password included: keep
+		// only what it says is wrong.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("sesh: malformed store URL: %w", err)
 	}
 	if u.Scheme == "" {

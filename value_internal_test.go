@@ -4,7 +4,21 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
+
+	"github.com/sesh-go/sesh/internal/alloctest"
+)
+
+// Allocation bound of appendSimple and decodeSimple, for inputs up to
+// 64 KB: each makes at most one allocation, of the input's length plus 2
+// (appendSimple's quotes) or less (decodeSimple's string), which the
+// allocator rounds up to its size class: at most 1/8 more for small
+// objects, the next 8 KB page for large ones. k = 2 covers the rounding;
+// the constant, the page and the boxed result.
+const (
+	simpleAllocK = 2
+	simpleAllocC = 8 << 10
 )
 
 // appendSimple must write exactly what json.Marshal writes, wherever it
@@ -39,8 +53,10 @@ func TestAppendSimpleMatchesMarshal(t *testing.T) {
 func FuzzAppendSimple(f *testing.F) {
 	f.Add("plain", int64(42), true)
 	f.Add("<&>\"\\\x00\xff\u2028", int64(-1), false)
+	f.Add(strings.Repeat("x", alloctest.MaxInput), int64(math.MinInt64), true)
 	f.Fuzz(func(t *testing.T, s string, n int64, b bool) {
 		for _, v := range []any{s, n, int(n), b} {
+			alloctest.Check(t, "appendSimple", len(s), simpleAllocK, simpleAllocC, func() { appendSimple(nil, v) })
 			got, ok := appendSimple(nil, v)
 			if !ok {
 				continue
@@ -99,10 +115,22 @@ func TestDecodeSimpleMatchesUnmarshal(t *testing.T) {
 }
 
 func FuzzDecodeSimple(f *testing.F) {
-	for _, s := range []string{"0", "-12", "9223372036854775808", "true", `"plain"`, `"esc\n"`, "1e2", "-0"} {
+	for _, s := range []string{"0", "-12", "9223372036854775808", "true", `"plain"`, `"esc\n"`, "1e2", "-0",
+		`"` + strings.Repeat("x", alloctest.MaxInput-2) + `"`, strings.Repeat("9", alloctest.MaxInput)} {
 		f.Add([]byte(s))
 	}
-	f.Fuzz(func(t *testing.T, raw []byte) { checkDecodeSimple(t, raw) })
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		checkDecodeSimple(t, raw)
+		var (
+			i  int
+			i6 int64
+			b  bool
+			s  string
+		)
+		for _, p := range []any{&i, &i6, &b, &s} {
+			alloctest.Check(t, "decodeSimple", len(raw), simpleAllocK, simpleAllocC, func() { decodeSimple(raw, p) })
+		}
+	})
 }
 
 func TestNewIDAndKey(t *testing.T) {

@@ -6,11 +6,13 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/internal/alloctest"
 	"github.com/sesh-go/sesh/storetest"
 )
 
@@ -101,14 +103,34 @@ func TestParseURL(t *testing.T) {
 	}
 }
 
+// Allocation bound of url.Parse and parseURL, for URLs up to 64 KB. The
+// costliest URL lists one-letter servers ("a,a,…"): per 2 bytes, the
+// split's string header (16), a failed net.SplitHostPort's error (about
+// 80), the name with the default port and its join (16), and the servers
+// slice, doubled as it grows (32): about 72 bytes per byte, as measured.
+// Queries cost little: url.ParseQuery refuses more than 10000 parameters.
+// k = 96.
+const (
+	parseURLAllocK = 96
+	parseURLAllocC = 8 << 10
+)
+
 // FuzzParseURL: parseURL never panics, and what it accepts New accepts,
-// with servers gomemcache can use.
+// with servers gomemcache can use, within parseURLAllocK bytes per byte.
 func FuzzParseURL(f *testing.F) {
 	for _, s := range []string{"memcache://h", "memcache://a:1,b:2?prefix=x:&timeout=1s", "memcache://[::1]?max_item_size=2m",
-		"memcache://h?max_idle_conns=3&max_item_size=1048576", "memcache://u@h/p#f", "memcache://h?prefix=%00"} {
+		"memcache://h?max_idle_conns=3&max_item_size=1048576", "memcache://u@h/p#f", "memcache://h?prefix=%00",
+		// 64 KB: the most servers, a long escaped prefix, the most parameters.
+		"memcache://" + strings.Repeat("a,", 32<<10-8) + "a", "memcache://h?prefix=" + strings.Repeat("%41", 21000),
+		"memcache://h?" + strings.Repeat("a=1&", 10000) + strings.Repeat("b", 64<<10-40020)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
+		alloctest.Check(t, "parseURL", len(raw), parseURLAllocK, parseURLAllocC, func() {
+			if u, err := url.Parse(raw); err == nil {
+				parseURL(u)
+			}
+		})
 		u, err := url.Parse(raw)
 		if err != nil {
 			return

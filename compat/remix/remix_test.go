@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sesh-go/sesh"
 	"github.com/sesh-go/sesh/cookie"
@@ -159,31 +158,6 @@ func TestCodecRoundTrip(t *testing.T) {
 	if b, _ := (Codec{}).Encode(nil, &sesh.Data{}); string(b) != "{}" {
 		t.Fatalf("empty: %s", b)
 	}
-}
-
-func FuzzOpen(f *testing.F) {
-	s, _ := NewSigner([]byte("secret1"), []byte("old"))
-	f.Add("eyJoZWxsbyI6Im1qYWNrc29uIn0=.MhdrGeaXZvqV2Ma1z0HlR22HKPsv5xbLn3+8XuPWj+U")
-	f.Add(".")
-	f.Add("e30=.x")
-	cur, _ := NewSigner([]byte("secret1"))
-	old, _ := NewSigner([]byte("old"))
-	f.Fuzz(func(t *testing.T, v string) {
-		p, _, _, err := s.Open("__session", v, time.Time{})
-		if err != nil {
-			return
-		}
-		// Accepted: one of the secrets signed exactly this base64 text.
-		b64 := v[:strings.LastIndexByte(v, '.')]
-		if cur.s.Sign(b64) != v && old.s.Sign(b64) != v {
-			t.Fatalf("accepted %q, which no secret signs", v)
-		}
-		if q, err := base64.StdEncoding.DecodeString(b64); err == nil && string(q) != string(p) {
-			t.Fatalf("payload %q, base64 says %q", p, q)
-		}
-		var d sesh.Data
-		_ = (Codec{}).Decode(p, &d) // any bytes: an error or a session, never a panic
-	})
 }
 
 // An unmodified request re-sends no cookie: Remix's format carries no

@@ -3,10 +3,13 @@ package storekit
 import (
 	"bytes"
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/internal/alloctest"
 )
 
 func TestRecordRoundTrip(t *testing.T) {
@@ -47,7 +50,15 @@ func FuzzParseRecord(f *testing.F) {
 	f.Add([]byte("-1:1:0:"))
 	f.Add([]byte("1:-5:0:"))
 	f.Add([]byte("9223372036854775807:1:0:"))
+	// 64 KB: a user ID that takes it all, and a record's data.
+	f.Add([]byte("1:1:" + strconv.Itoa(64<<10-10) + ":" + strings.Repeat("u", 64<<10-10)))
+	f.Add([]byte("1:1:0:" + strings.Repeat("d", 64<<10-6)))
 	f.Fuzz(func(t *testing.T, v []byte) {
+		// Allocation bound, for inputs up to 64 KB: the data aliases v, the
+		// user ID is one copy of at most len(v) bytes, rounded up to a size
+		// class (at most 1/8 more, or the next 8 KB page), and an error is
+		// a constant: k = 2.
+		alloctest.Check(t, "ParseRecord", len(v), 2, 8<<10, func() { ParseRecord("p", v) })
 		rec, err := ParseRecord("p", v)
 		if err != nil {
 			if !errors.Is(err, sesh.ErrCorrupt) {
