@@ -844,9 +844,9 @@ func main() {
 		r.w("## Machine and command\n\n```\n%s```\n\n", m)
 	}
 	r.w("**Instructions per request** are counted by valgrind's callgrind, in process (`httptest` request and recorder), GOMAXPROCS=1, ")
-	r.w("one process per benchmark: after 64 warm-up requests and a forced collection, a window of at least %d requests (a quarter or half of that for the 32 KB and live-session benchmarks) that ends right after a garbage collection completes, ",
+	r.w("one process per benchmark: after 64 warm-up requests and a forced collection, a window of at least %d requests (a quarter of that for 32 KB sessions) that ends right after a garbage collection completes, ",
 		*minReq)
-	r.w("so that every window holds whole collection periods and the collector's work is counted (collections made stop-the-world with `GODEBUG=gcstoptheworld=2`, which costs the same instructions on every run; a concurrent collection adds write barriers and costs more). ")
+	r.w("so that every window holds whole collection periods and the collector's work is counted (with many live sessions the sum is made otherwise, see that section; collections made stop-the-world with `GODEBUG=gcstoptheworld=2`, which costs the same instructions on every run; a concurrent collection adds write barriers and costs more). ")
 	r.w("Counts are user-space instructions of the benchmark process only: not the kernel's, not Redis's or PostgreSQL's. ")
 	r.w("**ns/op, B/op, allocs/op** come from native runs of the same benchmarks (GOMAXPROCS=1, concurrent collector), medians over the passes; wall-clock time on this shared machine varies by tens of percent between passes, instruction counts by about one.\n\n")
 	r.collectGoals()

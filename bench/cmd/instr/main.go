@@ -68,7 +68,7 @@ type result struct {
 
 func main() {
 	test := flag.String("test", "results/bench.test", "the bench package's test binary (go test -c)")
-	names := flag.String("names", "results/bench.txt", "output of a native run: the benchmarks to count")
+	names := flag.String("names", "results/bench.txt", "output of a native run, or one name a line: the benchmarks to count")
 	skip := flag.String("skip", "^BenchmarkHeap/", "benchmarks not to count (regexp)")
 	out := flag.String("o", "results/instr.jsonl", "results, one JSON line per benchmark")
 	dir := flag.String("dir", "results/cg", "directory for callgrind's files")
@@ -116,8 +116,8 @@ func main() {
 	}
 }
 
-// benchNames returns the benchmark names of a go test -bench output, in
-// order, once each.
+// benchNames returns the benchmark names of a go test -bench output (or
+// of a file with one name a line), in order, once each.
 func benchNames(path string, skip *regexp.Regexp) ([]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -126,8 +126,9 @@ func benchNames(path string, skip *regexp.Regexp) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
 	for _, line := range strings.Split(string(data), "\n") {
+		// A result line of go test -bench, or a line with a name alone.
 		fields := strings.Fields(line)
-		if len(fields) < 3 || !strings.HasPrefix(fields[0], "Benchmark") || !strings.Contains(line, "ns/op") {
+		if len(fields) == 0 || !strings.HasPrefix(fields[0], "Benchmark") || len(fields) > 1 && !strings.Contains(line, "ns/op") {
 			continue
 		}
 		name := fields[0]
