@@ -91,9 +91,12 @@ fuzz:
 		done; \
 	done
 
-## bench: benchmarks against scs and gorilla/sessions, written to BENCHMARKS.md
+## bench: benchmarks against scs and gorilla/sessions, written to
+## BENCHMARKS.md: instructions per request (callgrind) beside ns/op.
+## BENCH=quick for the short set (see bench/run.sh)
+BENCH ?= full
 bench:
-	cd bench && ./run.sh
+	cd bench && BENCH='$(BENCH)' ./run.sh
 
 modules:
 	@echo $(MODULES)

@@ -2,8 +2,10 @@ package bench
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"io"
-	"math/rand/v2"
+	mrand "math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,11 +19,23 @@ import (
 	"github.com/sesh-go/sesh/redisstore"
 )
 
-// The "raw" library issues, through the driver alone, the commands sesh's
-// store issues for the same request: the floor under sesh on a server
-// backend. It skips everything a session library adds (ID validation and
-// hashing, decoding, expiry checks, the cookie), so sesh's overhead over
-// it is the price of the session layer on that backend.
+// The "raw" library is the driver alone issuing the fewest commands that
+// give sesh's guarantees on that backend:
+//
+//	read   one GET / one SELECT (expiry checked by the server)
+//	write  GET, then a compare-and-set on the version read (Redis: one
+//	       EVALSHA of a script that compares and SETs; PostgreSQL: UPDATE …
+//	       WHERE version = $read)
+//	new    mint a 256-bit ID, then SET NX PXAT / INSERT (fails if present)
+//
+// with the store key the SHA-256 of the ID, as sesh's default. It skips
+// everything else a session library does (decoding the values, deadlines
+// and metadata, the cookie's attributes), so sesh over raw is the price of
+// the session layer in client instructions. Sessions are seeded by sesh,
+// so raw reads and writes sesh's own records.
+//
+// "getset" is not a library: GET then a plain SET PXAT with no
+// compare-and-set, the Redis server-CPU baseline of a write.
 
 // sessionID returns the session ID from the request's cookie.
 func sessionID(r *http.Request) string {
@@ -32,45 +46,78 @@ func sessionID(r *http.Request) string {
 	return c.Value
 }
 
-// rawSwap is redisstore's compare-and-set script, word for word.
+// rawSwap compares the version at the head of the stored value with
+// ARGV[1] and, if equal, sets ARGV[2] expiring at ARGV[3] (Unix ms).
 var rawSwap = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
-if ARGV[1] == '0' then
-  if cur then return 0 end
-else
-  if not cur then return -1 end
-  if string.match(cur, '^(%d+):') ~= ARGV[1] then return 0 end
-end
-if ARGV[3] == '0' then
-  redis.call('DEL', KEYS[1])
-else
-  redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
-end
+if not cur then return -1 end
+if string.match(cur, '^(%d+):') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
 return 1
 `)
 
-func rawRedisLib(b *testing.B) lib {
-	c := redisClient(b)
-	st, err := redisstore.New(c, redisstore.Options{Prefix: "bench:raw:"})
+// rawData is what a new session holds, about the size of sesh's encoding
+// of {"count":1} with its creation time.
+const rawData = `{"c":1765000000000,"v":{"count":1}}`
+
+// mintID returns a new 256-bit ID in unpadded base64url, as sesh.NewID.
+func mintID() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func rawEnvelope(exp int64, data string) string {
+	return strconv.FormatInt(mrand.Int64N(1<<62)+1, 10) + ":" + strconv.FormatInt(exp, 10) + ":0:" + data
+}
+
+func rawRedisLib(b *testing.B, plain bool) lib {
+	c, p := redisClient(b)
+	const prefix = "bench:raw:"
+	st, err := redisstore.New(c, redisstore.Options{Prefix: prefix})
 	if err != nil {
 		b.Fatal(err)
 	}
-	seeder := seshLib(b, st, nil)
-	return lib{cookie: "session", seed: seeder.handler("write"), close: func() { st.Clear(context.Background()); c.Close() },
+	seeder := seshLib(b, sesh.Config{Store: st, Cookie: sesh.CookieConfig{Name: "session"}}) // the raw handlers read "session"
+	return lib{cookie: "session", seed: seeder.handler("write"), probe: p,
+		close: func() { st.Clear(context.Background()); c.Close(); p.close() },
 		handler: func(sc string) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				ctx := r.Context()
-				key := "bench:raw:s:" + sesh.HashID(sessionID(r))
+				exp := time.Now().Add(30 * time.Minute).UnixMilli()
+				if sc == "new" {
+					id := mintID()
+					ok, err := c.SetArgs(ctx, prefix+"s:"+sesh.HashID(id), rawEnvelope(exp, rawData), redis.SetArgs{Mode: "NX", ExpireAt: time.UnixMilli(exp)}).Result()
+					if err != nil || ok != "OK" {
+						http.Error(w, "set nx failed", 500)
+						return
+					}
+					w.Header().Add("Set-Cookie", "session="+id+"; Path=/; HttpOnly; SameSite=Lax")
+					io.WriteString(w, "1")
+					return
+				}
+				key := prefix + "s:" + sesh.HashID(sessionID(r))
 				v, err := c.Get(ctx, key).Result()
 				if err != nil {
 					http.Error(w, err.Error(), 500)
 					return
 				}
 				if sc == "write" {
-					ver := v[:strings.IndexByte(v, ':')]
-					exp := time.Now().Add(time.Hour).UnixMilli()
-					nv := strconv.FormatInt(rand.Int64N(1<<62)+1, 10) + ":" + strconv.FormatInt(exp, 10) + ":0:" + `{"v":{"count":2}}`
-					if err := rawSwap.Run(ctx, c, []string{key}, ver, nv, exp).Err(); err != nil {
+					// <version>:<expires>:0:<data> (sesh's envelope, no user ID)
+					i := strings.IndexByte(v, ':')
+					j := i + 1 + strings.IndexByte(v[i+1:], ':')
+					nv := rawEnvelope(exp, v[j+3:])
+					if plain {
+						err = c.Do(ctx, "SET", key, nv, "PXAT", exp).Err()
+					} else {
+						var n int64
+						n, err = rawSwap.Run(ctx, c, []string{key}, v[:i], nv, exp).Int64()
+						if err == nil && n != 1 {
+							http.Error(w, "conflict", 500)
+							return
+						}
+					}
+					if err != nil {
 						http.Error(w, err.Error(), 500)
 						return
 					}
@@ -81,7 +128,7 @@ func rawRedisLib(b *testing.B) lib {
 }
 
 func rawPostgresLib(b *testing.B) lib {
-	p := pgPool(b)
+	p, pr := pgPool(b)
 	st, err := pgstore.New(p, pgstore.Options{Table: "bench_raw_sessions"})
 	if err != nil {
 		b.Fatal(err)
@@ -91,8 +138,8 @@ func rawPostgresLib(b *testing.B) lib {
 		b.Fatal(err)
 	}
 	st.Clear(ctx)
-	seeder := seshLib(b, st, nil)
-	return lib{cookie: "session", seed: seeder.handler("write"),
+	seeder := seshLib(b, sesh.Config{Store: st, Cookie: sesh.CookieConfig{Name: "session"}}) // the raw handlers read "session"
+	return lib{cookie: "session", seed: seeder.handler("write"), probe: pr,
 		close: func() { st.DropTable(ctx); st.Close(); p.Close() },
 		handler: func(sc string) http.Handler {
 			return rawPostgresHandler(p, sc)
@@ -102,20 +149,37 @@ func rawPostgresLib(b *testing.B) lib {
 func rawPostgresHandler(p *pgxpool.Pool, sc string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
+		now := time.Now()
+		exp := now.Add(30 * time.Minute).UnixMicro()
+		if sc == "new" {
+			id := mintID()
+			_, err := p.Exec(ctx, `INSERT INTO "bench_raw_sessions" (id, data, expires, version, user_id) VALUES ($1, $2, $3, $4, '')`,
+				sesh.HashID(id), []byte(rawData), exp, mrand.Int64N(1<<62)+1)
+			if err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+			w.Header().Add("Set-Cookie", "session="+id+"; Path=/; HttpOnly; SameSite=Lax")
+			io.WriteString(w, "1")
+			return
+		}
 		key := sesh.HashID(sessionID(r))
-		now := time.Now().UnixMicro()
 		var data []byte
-		var exp, ver int64
+		var ver int64
 		var user string
-		err := p.QueryRow(ctx, `SELECT data, expires, version, user_id FROM "bench_raw_sessions" WHERE id = $1 AND expires > $2`, key, now).
-			Scan(&data, &exp, &ver, &user)
+		err := p.QueryRow(ctx, `SELECT data, version, user_id FROM "bench_raw_sessions" WHERE id = $1 AND expires > $2`, key, now.UnixMicro()).
+			Scan(&data, &ver, &user)
 		if err != nil {
 			http.Error(w, err.Error(), 500)
 			return
 		}
 		if sc == "write" {
-			_, err := p.Exec(ctx, `UPDATE "bench_raw_sessions" SET data = $1, expires = $2, version = $3, user_id = $4 WHERE id = $5 AND version = $6 AND expires > $7`,
-				data, time.Now().Add(time.Hour).UnixMicro(), rand.Int64N(1<<62)+1, user, key, ver, now)
+			tag, err := p.Exec(ctx, `UPDATE "bench_raw_sessions" SET data = $1, expires = $2, version = $3, user_id = $4 WHERE id = $5 AND version = $6 AND expires > $7`,
+				data, exp, mrand.Int64N(1<<62)+1, user, key, ver, now.UnixMicro())
+			if err == nil && tag.RowsAffected() != 1 {
+				http.Error(w, "conflict", 500)
+				return
+			}
 			if err != nil {
 				http.Error(w, err.Error(), 500)
 				return

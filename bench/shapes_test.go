@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/alexedwards/scs/goredisstore"
@@ -33,13 +32,14 @@ import (
 //	write  an existing session; increment the integer (a store write)
 //	new    no cookie; set the integer (a new session and a Set-Cookie)
 //
-// and the floor is the bare handler with no session at all.
+// and the floor is the bare handler with no session at all. Requests are
+// served one after another (the benchmarks run with GOMAXPROCS=1).
 var scenarios = []string{"read", "write", "new"}
 
 // sessionsPerBench is how many sessions the read and write benchmarks
-// spread over: one per parallel worker, so that a write never races
-// another worker's write of the same session (which would measure lock or
-// conflict handling, not the session layer).
+// take turns on, request after request: the cost of an ID that depends on
+// its characters (validation, decoding) is then an average, not the luck
+// of one random ID.
 const sessionsPerBench = 64
 
 // lib is one library set up on one backend.
@@ -48,6 +48,8 @@ type lib struct {
 	cookie  string       // cookie name
 	seed    http.Handler // creates a session; nil means handler("write")
 	close   func()
+	probe   *probe        // counts the backend's commands (native runs); may be nil
+	manager *sesh.Manager // sesh's libraries only
 }
 
 func floorHandler() http.Handler {
@@ -58,25 +60,33 @@ func floorHandler() http.Handler {
 
 // --- sesh ---
 
-func seshLib(b *testing.B, store sesh.Store, sealer *cookie.Sealer) lib {
-	m, err := sesh.New(sesh.Config{Store: store, Sealer: sealer})
+func seshManager(b *testing.B, cfg sesh.Config) *sesh.Manager {
+	m, err := sesh.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return lib{cookie: "session", handler: func(sc string) http.Handler {
-		return m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s := sesh.From(r.Context())
-			n, _ := sesh.Get[int](s, "count")
-			if sc != "read" {
-				n++
-				if err := s.Set("count", n); err != nil {
-					http.Error(w, err.Error(), 500)
-					return
-				}
+	return m
+}
+
+// seshCounter is the handler of the three shapes on a sesh Manager.
+func seshCounter(m *sesh.Manager, sc string) http.Handler {
+	return m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := sesh.From(r.Context())
+		n, _ := sesh.Get[int](s, "count")
+		if sc != "read" {
+			n++
+			if err := s.Set("count", n); err != nil {
+				http.Error(w, err.Error(), 500)
+				return
 			}
-			io.WriteString(w, strconv.Itoa(n))
-		}))
-	}}
+		}
+		io.WriteString(w, strconv.Itoa(n))
+	}))
+}
+
+func seshLib(b *testing.B, cfg sesh.Config) lib {
+	m := seshManager(b, cfg)
+	return lib{cookie: m.Name(), manager: m, handler: func(sc string) http.Handler { return seshCounter(m, sc) }}
 }
 
 // --- scs ---
@@ -134,6 +144,14 @@ func gorillaCookieStore() *sessions.CookieStore {
 	return s
 }
 
+func seshSealer(b *testing.B) *cookie.Sealer {
+	s, err := cookie.NewSealer(cookie.Key{ID: "k1", Secret: sealKey})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
 // --- backends ---
 
 type backend struct {
@@ -141,42 +159,47 @@ type backend struct {
 	libs map[string]func(b *testing.B) lib // by library name
 }
 
+// libOrder is the order of the libraries in every table.
+var libOrder = []string{"sesh", "scs", "gorilla", "raw", "getset"}
+
+func memorySesh(b *testing.B, cfg sesh.Config) lib {
+	st := memstore.New(memstore.Options{})
+	cfg.Store = st
+	l := seshLib(b, cfg)
+	l.close = func() { st.Close() }
+	return l
+}
+
+func redisSesh(b *testing.B, cfg sesh.Config, prefix string) lib {
+	c, p := redisClient(b)
+	st, err := redisstore.New(c, redisstore.Options{Prefix: prefix})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.Store = st
+	l := seshLib(b, cfg)
+	l.probe = p
+	l.close = func() { st.Clear(context.Background()); c.Close(); p.close() }
+	return l
+}
+
 func backends() []backend {
 	return []backend{
 		{"memory", map[string]func(b *testing.B) lib{
-			"sesh": func(b *testing.B) lib {
-				st := memstore.New(memstore.Options{})
-				l := seshLib(b, st, nil)
-				l.close = func() { st.Close() }
-				return l
-			},
-			"scs": func(b *testing.B) lib { return scsLib(scsmem.New()) },
+			"sesh": func(b *testing.B) lib { return memorySesh(b, sesh.Config{}) },
+			"scs":  func(b *testing.B) lib { return scsLib(scsmem.New()) },
 		}},
 		{"cookie", map[string]func(b *testing.B) lib{
-			"sesh": func(b *testing.B) lib {
-				s, err := cookie.NewSealer(cookie.Key{ID: "k1", Secret: sealKey})
-				if err != nil {
-					b.Fatal(err)
-				}
-				return seshLib(b, nil, s)
-			},
+			"sesh":    func(b *testing.B) lib { return seshLib(b, sesh.Config{Sealer: seshSealer(b)}) },
 			"gorilla": func(b *testing.B) lib { return gorillaLib(gorillaCookieStore()) },
 		}},
 		{"redis", map[string]func(b *testing.B) lib{
-			"sesh": func(b *testing.B) lib {
-				c := redisClient(b)
-				st, err := redisstore.New(c, redisstore.Options{Prefix: "bench:sesh:"})
-				if err != nil {
-					b.Fatal(err)
-				}
-				l := seshLib(b, st, nil)
-				l.close = func() { st.Clear(context.Background()); c.Close() }
-				return l
-			},
+			"sesh": func(b *testing.B) lib { return redisSesh(b, sesh.Config{}, "bench:sesh:") },
 			"scs": func(b *testing.B) lib {
-				c := redisClient(b)
+				c, p := redisClient(b)
 				l := scsLib(goredisstore.NewWithPrefix(c, "bench:scs:"))
-				l.close = func() { unlinkPrefix(c, "bench:scs:"); c.Close() }
+				l.probe = p
+				l.close = func() { unlinkPrefix(c, "bench:scs:"); c.Close(); p.close() }
 				return l
 			},
 			"gorilla": func(b *testing.B) lib {
@@ -188,17 +211,19 @@ func backends() []backend {
 				l := gorillaLib(st)
 				l.close = func() {
 					st.Close()
-					c := redisClient(b)
+					c, p := redisClient(b)
 					unlinkPrefix(c, "bench:gorilla:")
 					c.Close()
+					p.close()
 				}
 				return l
 			},
-			"raw": func(b *testing.B) lib { return rawRedisLib(b) },
+			"raw":    func(b *testing.B) lib { return rawRedisLib(b, false) },
+			"getset": func(b *testing.B) lib { return rawRedisLib(b, true) },
 		}},
 		{"postgres", map[string]func(b *testing.B) lib{
 			"sesh": func(b *testing.B) lib {
-				p := pgPool(b)
+				p, pr := pgPool(b)
 				st, err := pgstore.New(p, pgstore.Options{Table: "bench_sesh_sessions"})
 				if err != nil {
 					b.Fatal(err)
@@ -207,12 +232,13 @@ func backends() []backend {
 					b.Fatal(err)
 				}
 				st.Clear(context.Background())
-				l := seshLib(b, st, nil)
+				l := seshLib(b, sesh.Config{Store: st})
+				l.probe = pr
 				l.close = func() { st.Clear(context.Background()); st.Close(); p.Close() }
 				return l
 			},
 			"scs": func(b *testing.B) lib {
-				p := pgPool(b)
+				p, pr := pgPool(b)
 				ctx := context.Background()
 				for _, q := range []string{
 					`CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL)`,
@@ -225,6 +251,7 @@ func backends() []backend {
 				}
 				st := pgxstore.NewWithCleanupInterval(p, 0)
 				l := scsLib(st)
+				l.probe = pr
 				l.close = func() { p.Exec(ctx, `DROP TABLE IF EXISTS sessions`); p.Close() }
 				return l
 			},
@@ -238,13 +265,28 @@ func backends() []backend {
 // SESH_REQUIRE_SERVICES=1).
 func redisURL(b *testing.B) string { return storetest.Service(b, "SESH_REDIS_URL") }
 
-func redisClient(b *testing.B) *redis.Client {
+// redisClient returns a client and, on native runs with SESH_BENCH_EXTRA,
+// a probe counting what the client sends (nil otherwise; its methods
+// accept nil).
+func redisClient(b *testing.B) (*redis.Client, *probe) {
 	o, err := redis.ParseURL(redisURL(b))
 	if err != nil {
 		b.Fatal(err)
 	}
 	o.ContextTimeoutEnabled = true
-	return redis.NewClient(o)
+	c := redis.NewClient(o)
+	if !probing() {
+		return c, nil
+	}
+	rc := &redisCounter{}
+	c.AddHook(rc)
+	return c, &probe{redis: rc, srv: redis.NewClient(o)}
+}
+
+func (p *probe) close() {
+	if p != nil && p.srv != nil {
+		p.srv.Close()
+	}
 }
 
 // unlinkPrefix deletes the keys a peer left behind (scs and gorilla keep
@@ -264,13 +306,22 @@ func unlinkPrefix(c *redis.Client, prefix string) {
 	}
 }
 
-func pgPool(b *testing.B) *pgxpool.Pool {
-	u := storetest.Service(b, "SESH_POSTGRES_URL") // or the local default; as redisURL
-	p, err := pgxpool.New(context.Background(), u)
+func pgPool(b *testing.B) (*pgxpool.Pool, *probe) {
+	u := storetest.Service(b, "SESH_POSTGRES_URL") // or the local default, as redisURL
+	cfg, err := pgxpool.ParseConfig(u)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return p
+	var pr *probe
+	if probing() {
+		pr = &probe{pg: &pgCounter{}}
+		cfg.ConnConfig.Tracer = pr.pg
+	}
+	p, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p, pr
 }
 
 // cookieOf returns "name=value" of the Set-Cookie named name.
@@ -286,8 +337,7 @@ func cookieOf(h http.Header, name string) string {
 	return ""
 }
 
-// seed creates n sessions through the write handler and returns their
-// Cookie headers.
+// seed creates n sessions through h and returns their Cookie headers.
 func seed(b *testing.B, h http.Handler, name string, n int) []string {
 	out := make([]string, n)
 	for i := range out {
@@ -302,68 +352,62 @@ func seed(b *testing.B, h http.Handler, name string, n int) []string {
 	return out
 }
 
-// serve runs h in parallel; cookies, if given, are spread one per worker.
-// Each response is checked, so a broken setup cannot report a fast time.
-func serve(b *testing.B, h http.Handler, cookies []string, wantCookie string) {
-	var worker atomic.Int64
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		var hdr string
+// serve measures h: request i carries cookies[i % len(cookies)] (none if
+// cookies is empty). Each response is checked, so a broken setup cannot
+// report a cheap request.
+func serve(b *testing.B, h http.Handler, cookies []string, wantCookie string, scale float64, p *probe) {
+	measure(b, scale, p, func(i int) {
+		// A fresh request each time: gorilla caches sessions in the
+		// request, and a real server never reuses one.
+		r := httptest.NewRequest("GET", "/", nil)
 		if len(cookies) > 0 {
-			hdr = cookies[int(worker.Add(1)-1)%len(cookies)]
+			r.Header.Set("Cookie", cookies[i%len(cookies)])
 		}
-		for pb.Next() {
-			// A fresh request each time: gorilla caches sessions in the
-			// request, and a real server never reuses one.
-			r := httptest.NewRequest("GET", "/", nil)
-			if hdr != "" {
-				r.Header.Set("Cookie", hdr)
-			}
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, r)
-			if w.Code != 200 {
-				panic(fmt.Sprintf("status %d: %s", w.Code, w.Body))
-			}
-			if wantCookie != "" && cookieOf(w.Header(), wantCookie) == "" {
-				panic("no session cookie on a new-session response")
-			}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 200 {
+			panic(fmt.Sprintf("status %d: %s", w.Code, w.Body))
+		}
+		if wantCookie != "" && cookieOf(w.Header(), wantCookie) == "" {
+			panic("no session cookie on a new-session response")
 		}
 	})
 }
 
+// runShape sets up l and measures scenario sc on it.
+func runShape(b *testing.B, l lib, sc string, scale float64) {
+	if l.close != nil {
+		defer l.close()
+	}
+	h := l.handler(sc)
+	if sc == "new" {
+		serve(b, h, nil, l.cookie, scale, l.probe)
+		return
+	}
+	seeder := l.seed
+	if seeder == nil {
+		seeder = l.handler("write")
+	}
+	serve(b, h, seed(b, seeder, l.cookie, sessionsPerBench), "", scale, l.probe)
+}
+
 // BenchmarkSession runs every scenario for every library on every
 // backend: BenchmarkSession/<backend>/<scenario>/<library>, and the floor
-// as BenchmarkSession/floor.
+// as BenchmarkSession/floor. "getset" (Redis, write only) is a plain GET
+// then SET, without compare-and-set: the baseline of the Redis server-CPU
+// goal, not a library.
 func BenchmarkSession(b *testing.B) {
-	b.Run("floor", func(b *testing.B) { serve(b, floorHandler(), nil, "") })
+	b.Run("floor", func(b *testing.B) { serve(b, floorHandler(), nil, "", 1, nil) })
 	for _, be := range backends() {
 		b.Run(be.name, func(b *testing.B) {
 			for _, sc := range scenarios {
 				b.Run(sc, func(b *testing.B) {
-					for _, name := range []string{"sesh", "scs", "gorilla", "raw"} {
+					for _, name := range libOrder {
 						mk, ok := be.libs[name]
-						if !ok || (name == "raw" && sc == "new") {
+						if !ok || (name == "getset" && sc != "write") {
 							continue
 						}
-						b.Run(name, func(b *testing.B) {
-							l := mk(b)
-							if l.close != nil {
-								defer l.close()
-							}
-							h := l.handler(sc)
-							switch sc {
-							case "new":
-								serve(b, h, nil, l.cookie)
-							default:
-								seeder := l.seed
-								if seeder == nil {
-									seeder = l.handler("write")
-								}
-								cookies := seed(b, seeder, l.cookie, sessionsPerBench)
-								serve(b, h, cookies, "")
-							}
-						})
+						b.Run(name, func(b *testing.B) { runShape(b, mk(b), sc, 1) })
 					}
 				})
 			}
