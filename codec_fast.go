@@ -74,7 +74,7 @@ func decodeFast(src []byte, d *Data) bool {
 			out.Values = map[string]json.RawMessage{}
 			ok = p.object(func(key string) bool {
 				start := p.i
-				if !p.skipValue() || !json.Valid(p.b[start:p.i]) {
+				if !p.value(2) { // inside the record and its "v": encoding/json counts those levels too
 					return false
 				}
 				out.Values[key] = json.RawMessage(p.b[start:p.i:p.i])
@@ -189,46 +189,166 @@ func (p *fastParser) object(member func(key string) bool) bool {
 	}
 }
 
-// skipValue moves past one JSON value without checking it fully (the
-// caller runs json.Valid on the span): strings with their escapes, nested
-// objects and arrays, and scalars up to the next delimiter.
-func (p *fastParser) skipValue() bool {
-	depth := 0
+// maxDepth is encoding/json's nesting limit: a deeper value is invalid
+// there, so it is here.
+const maxDepth = 10000
+
+// value checks one JSON value (RFC 8259, as encoding/json's scanner reads
+// it: strings are not checked for UTF-8) and moves past it, in one pass.
+// Whitespace is accepted inside arrays and objects, not around the value:
+// the caller's form has none there.
+func (p *fastParser) value(depth int) bool {
+	if p.i >= len(p.b) {
+		return false
+	}
+	switch c := p.b[p.i]; c {
+	case '{':
+		if depth >= maxDepth {
+			return false
+		}
+		p.i++
+		p.ws()
+		if p.eat('}') {
+			return true
+		}
+		for {
+			if !p.anyString() {
+				return false
+			}
+			p.ws()
+			if !p.eat(':') {
+				return false
+			}
+			p.ws()
+			if !p.value(depth + 1) {
+				return false
+			}
+			p.ws()
+			if p.eat(',') {
+				p.ws()
+				continue
+			}
+			return p.eat('}')
+		}
+	case '[':
+		if depth >= maxDepth {
+			return false
+		}
+		p.i++
+		p.ws()
+		if p.eat(']') {
+			return true
+		}
+		for {
+			if !p.value(depth + 1) {
+				return false
+			}
+			p.ws()
+			if p.eat(',') {
+				p.ws()
+				continue
+			}
+			return p.eat(']')
+		}
+	case '"':
+		return p.anyString()
+	case 't':
+		return p.literal("true")
+	case 'f':
+		return p.literal("false")
+	case 'n':
+		return p.literal("null")
+	}
+	return p.number()
+}
+
+func (p *fastParser) ws() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *fastParser) literal(lit string) bool {
+	if len(p.b)-p.i < len(lit) || string(p.b[p.i:p.i+len(lit)]) != lit {
+		return false
+	}
+	p.i += len(lit)
+	return true
+}
+
+// anyString checks a JSON string: no control bytes, valid escapes.
+func (p *fastParser) anyString() bool {
+	if !p.eat('"') {
+		return false
+	}
 	for p.i < len(p.b) {
 		c := p.b[p.i]
-		switch c {
-		case '"':
-			p.i++
-			for p.i < len(p.b) && p.b[p.i] != '"' {
-				if p.b[p.i] == '\\' {
-					p.i++
-				}
-				p.i++
-			}
+		p.i++
+		switch {
+		case c == '"':
+			return true
+		case c < 0x20:
+			return false
+		case c == '\\':
 			if p.i >= len(p.b) {
 				return false
 			}
+			e := p.b[p.i]
 			p.i++
-		case '{', '[':
-			depth++
-			p.i++
-		case '}', ']':
-			if depth == 0 {
-				return true
+			switch e {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if len(p.b)-p.i < 4 {
+					return false
+				}
+				for _, h := range p.b[p.i : p.i+4] {
+					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+						return false
+					}
+				}
+				p.i += 4
+			default:
+				return false
 			}
-			depth--
-			p.i++
-		case ',':
-			if depth == 0 {
-				return true
-			}
-			p.i++
-		default:
-			p.i++
-		}
-		if depth == 0 && p.i < len(p.b) && (p.b[p.i] == ',' || p.b[p.i] == '}') {
-			return true
 		}
 	}
 	return false
+}
+
+// number checks -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?.
+func (p *fastParser) number() bool {
+	p.eat('-')
+	switch {
+	case p.eat('0'):
+	case p.i < len(p.b) && '1' <= p.b[p.i] && p.b[p.i] <= '9':
+		p.digits()
+	default:
+		return false
+	}
+	if p.eat('.') && !p.digits() {
+		return false
+	}
+	if p.eat('e') || p.eat('E') {
+		if !p.eat('+') {
+			p.eat('-')
+		}
+		if !p.digits() {
+			return false
+		}
+	}
+	return true
+}
+
+// digits moves past [0-9]+ and reports whether there was one.
+func (p *fastParser) digits() bool {
+	start := p.i
+	for p.i < len(p.b) && '0' <= p.b[p.i] && p.b[p.i] <= '9' {
+		p.i++
+	}
+	return p.i > start
 }

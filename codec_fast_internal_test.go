@@ -3,6 +3,7 @@ package sesh
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,6 +115,38 @@ func TestDecodeFastTakesEncodeOutput(t *testing.T) {
 		err := decodeSlow([]byte(s), &b)
 		if okFast && (err != nil || !reflect.DeepEqual(a, b)) {
 			t.Errorf("%s: fast accepted, slow says %v", s, err)
+		}
+	}
+}
+
+// FuzzFastValue checks the one-pass JSON check against encoding/json: on a
+// value without surrounding whitespace, value accepts exactly what
+// json.Valid accepts.
+func FuzzFastValue(f *testing.F) {
+	for _, s := range []string{`1`, `-0.5e+10`, `01`, `1.`, `"a\u00e9\"\\"`, `"\x01"`, `"\ud800"`, `"\x"`, `{"a":[1,{"b":null}]}`,
+		`{ "a" : [ 1 , 2 ] }`, `[]`, `[,]`, `{"a":1,}`, `tru`, `true`, `nul`, `"\xff"`, `[[[[]]]]`, `1e`, `-`, `{"a" 1}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 || isSpace(b[0]) || isSpace(b[len(b)-1]) {
+			return
+		}
+		p := fastParser{b: b}
+		got := p.value(0) && p.i == len(b)
+		if want := json.Valid(b); got != want {
+			t.Fatalf("value(%q) = %v, json.Valid = %v", b, got, want)
+		}
+	})
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func TestFastValueNesting(t *testing.T) {
+	for _, n := range []int{maxDepth, maxDepth + 1} {
+		b := []byte(strings.Repeat("[", n) + strings.Repeat("]", n))
+		p := fastParser{b: b}
+		if got, want := p.value(0) && p.i == len(b), json.Valid(b); got != want {
+			t.Fatalf("depth %d: value %v, json.Valid %v", n, got, want)
 		}
 	}
 }

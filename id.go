@@ -27,7 +27,9 @@ func encode32(b *[32]byte) string {
 	return string(out[:])
 }
 
-// newIDAndKey is NewID and its HashID in one allocation.
+// newIDAndKey is NewID and its HashID, minted together. They are two
+// strings: a store that keeps the key (memstore's map) must not keep the
+// ID's bytes alive with it.
 func newIDAndKey() (id, key string) {
 	var b [32]byte
 	rand.Read(b[:])
@@ -35,8 +37,7 @@ func newIDAndKey() (id, key string) {
 	base64.RawURLEncoding.Encode(out[:IDLen], b[:])
 	sum := sha256.Sum256(out[:IDLen])
 	base64.RawURLEncoding.Encode(out[IDLen:], sum[:])
-	both := string(out[:])
-	return both[:IDLen], both[IDLen:]
+	return string(out[:IDLen]), string(out[IDLen:])
 }
 
 // ValidID reports whether id has the shape NewID produces. It is the

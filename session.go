@@ -906,12 +906,13 @@ func parseJSONInt(raw []byte) (int64, bool) {
 // logged at Warn (with the key, never the value). Use Lookup to tell the
 // cases apart in code.
 func Get[T any](s *Session, key string) (v T, ok bool) {
-	v, err := Lookup[T](s, key)
+	raw, err := s.getRaw(key)
 	if err != nil {
-		var te *ValueTypeError
-		if errors.As(err, &te) {
-			s.mgr.event(context.Background(), slog.LevelWarn, "session value has another type: Get returns false (use Lookup to see the error)", "", "key", key, "stored", te.JSON, "want", te.Type.String())
-		}
+		return v, false // absent, or the session failed to load
+	}
+	if err := decodeValue(key, raw, &v); err != nil {
+		te := err.(*ValueTypeError)
+		s.mgr.event(context.Background(), slog.LevelWarn, "session value has another type: Get returns false (use Lookup to see the error)", "", "key", key, "stored", te.JSON, "want", te.Type.String())
 		return v, false
 	}
 	return v, true

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/sesh-go/sesh/internal/alloctest"
 )
@@ -139,6 +140,11 @@ func TestNewIDAndKey(t *testing.T) {
 		id, key := newIDAndKey()
 		if !ValidID(id) || key != HashID(id) || seen[id] {
 			t.Fatalf("newIDAndKey = %q, %q (HashID %q, ValidID %v, repeated %v)", id, key, HashID(id), ValidID(id), seen[id])
+		}
+		// A store that keeps the key must not keep the ID's bytes alive.
+		k, i := uintptr(unsafe.Pointer(unsafe.StringData(key))), uintptr(unsafe.Pointer(unsafe.StringData(id)))
+		if k == i+uintptr(len(id)) || k < i+uintptr(len(id)) && i < k+uintptr(len(key)) { // a slice of one string, or overlapping
+			t.Fatal("the store key shares its bytes with the ID")
 		}
 		seen[id] = true
 	}
