@@ -304,7 +304,9 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 		// plain SET NX (Redis drops a key at its PXAT, so "absent or
 		// expired" is "absent"); a replace is the script alone.
 		if rec.Version == 0 {
-			ok, err := s.c.SetArgs(ctx, s.sessionKey(key), val, redis.SetArgs{Mode: "NX", ExpireAt: time.UnixMilli(ms)}).Result()
+			// PXAT, as Do spells it: go-redis's SetArgs.ExpireAt sends EXAT
+			// (whole seconds), which would end the key up to a second early.
+			ok, err := s.c.Do(ctx, "SET", s.sessionKey(key), val, "NX", "PXAT", ms).Text()
 			switch {
 			case errors.Is(err, redis.Nil):
 				return 0, sesh.ErrConflict

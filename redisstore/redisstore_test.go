@@ -179,3 +179,25 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// Every write sets the key's Redis expiry to the record's millisecond: an
+// insert too (a SET NX whose PXAT once went out as whole-second EXAT).
+func TestRedisExpiryIsExactToTheMillisecond(t *testing.T) {
+	c := client(t)
+	ctx := t.Context()
+	st := factory(c)(t).(*Store)
+	exp := time.UnixMilli(time.Now().Add(time.Hour).UnixMilli()/1000*1000 + 777)
+	for _, k := range []string{"insert", "indexed"} {
+		user := ""
+		if k == "indexed" {
+			user = "u"
+		}
+		if _, err := st.Swap(ctx, k, sesh.Record{Data: []byte("x"), Expires: exp, UserID: user}); err != nil {
+			t.Fatal(err)
+		}
+		ms, err := c.Do(ctx, "PEXPIRETIME", st.sessionKey(k)).Int64()
+		if err != nil || ms != exp.UnixMilli() {
+			t.Fatalf("%s: PEXPIRETIME = %d, %v; want %d", k, ms, err, exp.UnixMilli())
+		}
+	}
+}
