@@ -287,6 +287,10 @@ func (p *fastParser) anyString() bool {
 		return false
 	}
 	for p.i < len(p.b) {
+		p.i = stringStop(p.b, p.i)
+		if p.i >= len(p.b) {
+			return false
+		}
 		c := p.b[p.i]
 		p.i++
 		switch {

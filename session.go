@@ -276,12 +276,10 @@ func appendSimple(dst []byte, v any) (_ []byte, ok bool) {
 	case bool:
 		return strconv.AppendBool(dst, x), true
 	case string:
-		for i := 0; i < len(x); i++ {
-			// json.Marshal escapes these (and rewrites non-ASCII it
-			// finds invalid): leave them to it.
-			if c := x[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-				return dst, false
-			}
+		// json.Marshal escapes the others (and rewrites non-ASCII it finds
+		// invalid): leave them to it.
+		if !plainASCIIString(x, true) {
+			return dst, false
 		}
 		if dst == nil {
 			dst = make([]byte, 0, len(x)+2)
@@ -862,10 +860,8 @@ func decodeSimple(raw json.RawMessage, p any) bool {
 			return false
 		}
 		body := raw[1 : len(raw)-1]
-		for _, c := range body {
-			if c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
-				return false // escapes, control bytes, non-ASCII: json.Unmarshal's job
-			}
+		if !plainASCII(body, false) {
+			return false // escapes, control bytes, non-ASCII: json.Unmarshal's job
 		}
 		*v = string(body)
 		return true

@@ -87,7 +87,8 @@ func rawRedisLib(b *testing.B, plain bool) lib {
 				exp := time.Now().Add(30 * time.Minute).UnixMilli()
 				if sc == "new" {
 					id := mintID()
-					ok, err := c.SetArgs(ctx, prefix+"s:"+sesh.HashID(id), rawEnvelope(exp, rawData), redis.SetArgs{Mode: "NX", ExpireAt: time.UnixMilli(exp)}).Result()
+					// PXAT spelled out: go-redis's SetArgs.ExpireAt sends whole-second EXAT.
+					ok, err := c.Do(ctx, "SET", prefix+"s:"+sesh.HashID(id), rawEnvelope(exp, rawData), "NX", "PXAT", exp).Text()
 					if err != nil || ok != "OK" {
 						http.Error(w, "set nx failed", 500)
 						return
