@@ -158,12 +158,20 @@ var (
 
 // New opens the filestore in dir, creating dir (mode 0700) if it does not
 // exist, and starts its sweeper unless disabled. Call Close when done.
+// maxDirLen is PATH_MAX on Linux: no longer directory name can be opened.
+const maxDirLen = 4096
+
 func New(dir string, opts Options) (*Store, error) {
 	if runtime.GOOS == "windows" {
 		return nil, errors.New("filestore: Windows is not supported (file names are case-insensitive and ':' names a stream)")
 	}
 	if dir == "" {
 		return nil, errors.New("filestore: empty directory name")
+	}
+	if len(dir) > maxDirLen {
+		// Before MkdirAll, which would walk (and copy) every parent of a
+		// path no file system accepts anyway.
+		return nil, fmt.Errorf("filestore: directory name of %d bytes, over %d", len(dir), maxDirLen)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {

@@ -773,3 +773,10 @@ func TestLockHonoursContext(t *testing.T) {
 		t.Fatalf("Get = %v: a write that gave up must not happen", err)
 	}
 }
+
+func TestNewRefusesOverlongDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), strings.Repeat("a/", 3000))
+	if _, err := New(dir, Options{}); err == nil || !strings.Contains(err.Error(), "over 4096") {
+		t.Fatalf("New with a %d-byte directory = %v, want a refusal before MkdirAll", len(dir), err)
+	}
+}

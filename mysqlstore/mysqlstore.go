@@ -76,6 +76,10 @@ func DSNFromURL(u *url.URL) (string, Options, error) {
 	if u.User != nil {
 		cfg.User = u.User.Username()
 		cfg.Passwd, _ = u.User.Password()
+		if cfg.User == "" && cfg.Passwd != "" {
+			// The driver's DSN cannot carry it: it would be dropped silently.
+			return "", Options{}, fmt.Errorf("mysqlstore: a password without a user name; %s", form)
+		}
 	}
 	dsn := cfg.FormatDSN()
 	if len(qo.Query) > 0 {

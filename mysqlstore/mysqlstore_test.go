@@ -99,5 +99,6 @@ func TestOpenURL(t *testing.T) {
 		"mysql://root@127.0.0.1:3306/test?table=a-b": "identifier",
 		"mysql://root@127.0.0.1:3306/test?table=a;b": "malformed",
 		"mysql://root@127.0.0.1:1/test?timeout=1s":   "127.0.0.1:1",
+		"mysql://:secret@127.0.0.1:3306/test":        "without a user", // the driver would drop it
 	})
 }

@@ -21,6 +21,9 @@ func init() {
 
 // openURL opens a store from one of the URLs the package doc lists. The
 // prefix parameter is the store's; the rest are go-redis's.
+// maxPoolParam bounds the pool sizes a URL may ask for.
+const maxPoolParam = 10000
+
 func openURL(ctx context.Context, u *url.URL) (sesh.Store, error) {
 	q := u.Query()
 	var opts Options
@@ -30,6 +33,15 @@ func openURL(ctx context.Context, u *url.URL) (sesh.Store, error) {
 		}
 		opts.Prefix = p[0]
 		q.Del("prefix")
+	}
+	// go-redis sizes its pools by these at construction: an absurd value
+	// from a URL must not allocate (or dial) in proportion.
+	for _, name := range []string{"pool_size", "min_idle_conns", "max_idle_conns", "max_active_conns"} {
+		if v := q.Get(name); v != "" {
+			if n, err := strconv.Atoi(v); err != nil || n < 0 || n > maxPoolParam {
+				return nil, fmt.Errorf("redisstore: %s=%q: want a number from 0 to %d", name, v, maxPoolParam)
+			}
+		}
 	}
 	v := *u
 	v.RawQuery = q.Encode()

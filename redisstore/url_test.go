@@ -44,5 +44,7 @@ func TestOpenURLErrors(t *testing.T) {
 		"redis+sentinel://127.0.0.1:26379/m?x=1":     "unknown",     // unknown parameter
 		"redis+sentinel://127.0.0.1:26379/m?db=-1":   "db",          // bad db
 		"redis://127.0.0.1:6379/notanumber":          "invalid",     // bad db
+		"redis://127.0.0.1:6379/0?pool_size=2000000": "pool_size",   // sized at construction: bounded
+		"redis://127.0.0.1:6379/0?min_idle_conns=-1": "min_idle",    // not a count
 	})
 }
