@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sesh-go/sesh"
 	"github.com/sesh-go/sesh/cookie"
