@@ -87,6 +87,7 @@ import (
 	"time"
 
 	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/compat/internal/shortsecret"
 	"github.com/sesh-go/sesh/cookie"
 )
 
@@ -95,7 +96,7 @@ const DefaultCookieName = "connect.sid"
 
 // MinSecretLen is the secret length below which the constructors log a
 // warning (SecretOptions).
-const MinSecretLen = 32
+const MinSecretLen = shortsecret.MinLen
 
 // SecretOptions say how Configure, ConfigureWith, NewCookieValue and
 // NewCookieValueWith treat a secret shorter than MinSecretLen bytes. Such a
@@ -112,24 +113,8 @@ type SecretOptions struct {
 
 // warnShortSecrets logs the warning SecretOptions describes.
 func warnShortSecrets(opt SecretOptions, secrets [][]byte) {
-	if opt.AllowShortSecrets {
-		return
-	}
-	var short []int
-	for i, s := range secrets {
-		if len(s) < MinSecretLen {
-			short = append(short, i)
-		}
-	}
-	if len(short) == 0 {
-		return
-	}
-	l := opt.Logger
-	if l == nil {
-		l = slog.Default()
-	}
-	l.Warn("express: signing secret shorter than 32 bytes; accepted to share sessions with an existing Express app, but a new secret should be 32 random bytes (SecretOptions.AllowShortSecrets silences this)",
-		"secret_index", short)
+	shortsecret.Warn(opt.Logger, opt.AllowShortSecrets,
+		"express: signing secret shorter than 32 bytes; accepted to share sessions with an existing Express app, but a new secret should be 32 random bytes (SecretOptions.AllowShortSecrets silences this)", secrets)
 }
 
 // Configure sets cfg up for express-session interop: the cookie name

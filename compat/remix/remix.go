@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/compat/internal/shortsecret"
 	"github.com/sesh-go/sesh/cookie"
 )
 
@@ -31,7 +32,7 @@ var _ sesh.CookieSealer = (*Signer)(nil)
 
 // MinSecretLen is the secret length below which the constructors log a
 // warning (SecretOptions).
-const MinSecretLen = 32
+const MinSecretLen = shortsecret.MinLen
 
 // SecretOptions say how the constructors that take secrets (NewSignerWith,
 // ConfigureWith, NewIDCookieWith, ConfigureIDStorageWith) treat a secret
@@ -49,24 +50,8 @@ type SecretOptions struct {
 
 // warnShortSecrets logs the warning SecretOptions describes.
 func warnShortSecrets(opt SecretOptions, secrets [][]byte) {
-	if opt.AllowShortSecrets {
-		return
-	}
-	var short []int
-	for i, s := range secrets {
-		if len(s) < MinSecretLen {
-			short = append(short, i)
-		}
-	}
-	if len(short) == 0 {
-		return
-	}
-	l := opt.Logger
-	if l == nil {
-		l = slog.Default()
-	}
-	l.Warn("remix: signing secret shorter than 32 bytes; accepted to share cookies with an existing Remix app, but a new secret should be 32 random bytes (SecretOptions.AllowShortSecrets silences this)",
-		"secret_index", short)
+	shortsecret.Warn(opt.Logger, opt.AllowShortSecrets,
+		"remix: signing secret shorter than 32 bytes; accepted to share cookies with an existing Remix app, but a new secret should be 32 random bytes (SecretOptions.AllowShortSecrets silences this)", secrets)
 }
 
 // NewSigner returns a Signer for secrets, newest first. Secrets are
