@@ -30,6 +30,7 @@ package mysqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -49,7 +50,7 @@ type Options = sqlstore.Options
 // caller with the "mysql" driver. It does not create the table: call
 // CreateTable.
 func New(db *sql.DB, opts Options) (*Store, error) {
-	return sqlstore.New(db, sqlstore.MySQL, opts)
+	return sqlstore.New(db, dialect, opts)
 }
 
 func init() {
@@ -104,9 +105,21 @@ func openURL(ctx context.Context, u *url.URL) (sesh.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mysqlstore: %w", err)
 	}
-	st, err := sqlstore.Open(ctx, db, sqlstore.MySQL, opts, db.Close)
+	st, err := sqlstore.Open(ctx, db, dialect, opts, db.Close)
 	if err != nil {
 		return nil, fmt.Errorf("mysqlstore: %s: %w", u.Redacted(), err)
 	}
 	return st, nil
 }
+
+// dialect is sqlstore's MySQL dialect with the driver's view of a
+// statement InnoDB rolled back for a concurrent one: a deadlock (1213), as
+// two inserts of one new key can cause.
+var dialect = func() sqlstore.Dialect {
+	d := sqlstore.MySQL
+	d.Retryable = func(err error) bool {
+		var me *mysql.MySQLError
+		return errors.As(err, &me) && me.Number == 1213
+	}
+	return d
+}()

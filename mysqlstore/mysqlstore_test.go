@@ -3,14 +3,19 @@ package mysqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"io"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/sesh-go/sesh"
+	"github.com/sesh-go/sesh/sqlstore"
 	"github.com/sesh-go/sesh/sqlstore/sqltest"
 	"github.com/sesh-go/sesh/storetest"
 )
@@ -101,4 +106,95 @@ func TestOpenURL(t *testing.T) {
 		"mysql://root@127.0.0.1:1/test?timeout=1s":   "127.0.0.1:1",
 		"mysql://:secret@127.0.0.1:3306/test":        "without a user", // the driver would drop it
 	})
+}
+
+// Takes and releases of one lease (Config.Serialize's pattern: Swap of
+// version 0 over a row that has expired in place, then a Swap that
+// expires it again) make InnoDB roll some back for a deadlock (1213): Swap
+// reports that as the lost race it is (sesh.ErrConflict), never as a store
+// failure.
+func TestDeadlockIsALostRace(t *testing.T) {
+	db := openDB(t, dsn(t))
+	st, err := New(db, Options{Table: "seshtest_deadlock", CleanupInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if err := st.CreateTable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.DropTable(context.Background()); st.Close() })
+	var wg sync.WaitGroup
+	var conflicts, wins atomic.Int64
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 40 {
+				key := fmt.Sprintf("lock:%d", i%2)
+				v, err := st.Swap(ctx, key, sesh.Record{Data: []byte("{}"), Expires: time.Now().Add(time.Minute)})
+				switch {
+				case err == nil:
+					wins.Add(1)
+					if _, err := st.Swap(ctx, key, sesh.Record{Data: []byte("{}"), Expires: time.Now().Add(-time.Minute), Version: v}); err != nil && !errors.Is(err, sesh.ErrConflict) {
+						t.Errorf("release: %v", err)
+						return
+					}
+				case errors.Is(err, sesh.ErrConflict):
+					conflicts.Add(1)
+				default:
+					t.Errorf("Swap(0) under contention: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d takes won, %d lost", wins.Load(), conflicts.Load())
+}
+
+// deadlockConn makes the next statement fail as InnoDB fails a statement
+// it rolled back for a deadlock (fault injection: every other call reaches
+// MariaDB).
+type deadlockConn struct {
+	sqlstore.Conn
+	next atomic.Int64 // statements to fail
+}
+
+func (c *deadlockConn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	if c.next.Add(-1) >= 0 {
+		return 0, &mysql.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock; try restarting transaction"}
+	}
+	return c.Conn.Exec(ctx, q, args...)
+}
+
+func TestDeadlockMapping(t *testing.T) {
+	db := openDB(t, dsn(t))
+	fc := &deadlockConn{Conn: sqlstore.SQLConn(db)}
+	st, err := sqlstore.NewConn(fc, dialect, Options{Table: "seshtest_deadlockmap", CleanupInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if err := st.CreateTable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.DropTable(context.Background()); st.Close() })
+	rec := sesh.Record{Data: []byte("x"), Expires: time.Now().Add(time.Minute)}
+	fc.next.Store(1)
+	if _, err := st.Swap(ctx, "k", rec); !errors.Is(err, sesh.ErrConflict) {
+		t.Fatalf("Swap rolled back for a deadlock = %v, want ErrConflict", err)
+	}
+	fc.next.Store(2) // Set and Delete run the statement again
+	if err := st.Set(ctx, "k", rec); err != nil {
+		t.Fatalf("Set after two deadlocks = %v", err)
+	}
+	fc.next.Store(1)
+	if err := st.Touch(ctx, "k", time.Now().Add(time.Hour)); !errors.Is(err, sesh.ErrConflict) {
+		t.Fatalf("Touch rolled back for a deadlock = %v, want ErrConflict", err)
+	}
+	fc.next.Store(1)
+	if err := st.Delete(ctx, "k"); err != nil {
+		t.Fatalf("Delete after a deadlock = %v", err)
+	}
 }

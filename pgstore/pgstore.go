@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"net/url"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/sesh-go/sesh"
 	"github.com/sesh-go/sesh/sqlstore"
@@ -50,7 +51,7 @@ func New(pool *pgxpool.Pool, opts Options) (*Store, error) {
 	if pool == nil {
 		return nil, errors.New("pgstore: nil pool")
 	}
-	return sqlstore.NewConn(conn{pool}, sqlstore.Postgres, opts)
+	return sqlstore.NewConn(conn{pool}, dialect, opts)
 }
 
 // conn is sqlstore.Conn on a pgx pool.
@@ -92,7 +93,7 @@ func openURL(ctx context.Context, u *url.URL) (sesh.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
-	st, err := sqlstore.OpenConn(ctx, conn{pool}, sqlstore.Postgres, qo.Options, func() error {
+	st, err := sqlstore.OpenConn(ctx, conn{pool}, dialect, qo.Options, func() error {
 		pool.Close()
 		return nil
 	})
@@ -101,3 +102,15 @@ func openURL(ctx context.Context, u *url.URL) (sesh.Store, error) {
 	}
 	return st, nil
 }
+
+// dialect is sqlstore's PostgreSQL dialect with pgx's view of a statement
+// the server rolled back for a concurrent one: a serialization failure
+// (40001) or a deadlock (40P01).
+var dialect = func() sqlstore.Dialect {
+	d := sqlstore.Postgres
+	d.Retryable = func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+	}
+	return d
+}()

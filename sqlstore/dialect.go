@@ -42,6 +42,13 @@ type Dialect struct {
 	// DefaultReadable, which suffices for engines that enforce column
 	// types; an engine that does not (SQLite) also checks the types.
 	Readable string
+	// Retryable, when set, reports an error by which the engine rolled a
+	// statement back because of a concurrent one (a deadlock, a
+	// serialization failure: SQLSTATE class 40). Swap and Touch then
+	// report a lost race (sesh.ErrConflict), which their callers retry,
+	// and Set and Delete run the statement again. The store modules set it
+	// from their driver's error type.
+	Retryable func(error) bool
 }
 
 // DefaultReadable is the Readable condition for engines that enforce the

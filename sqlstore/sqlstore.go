@@ -250,6 +250,28 @@ func (s *Store) wrap(ctx context.Context, op string, err error) error {
 	return storekit.Wrap(ctx, "sqlstore("+s.d.Name+")", op, err)
 }
 
+// retryable reports an error the engine gave because a concurrent
+// statement won (Dialect.Retryable).
+func (s *Store) retryable(err error) bool {
+	return err != nil && s.d.Retryable != nil && s.d.Retryable(err)
+}
+
+// lost wraps a retryable error of a compare-and-set as the lost race it is.
+func (s *Store) lost(ctx context.Context, op string, err error) error {
+	return fmt.Errorf("%w (%w)", sesh.ErrConflict, s.wrap(ctx, op, err))
+}
+
+// execRetry runs a plain write again, a few times, while the engine rolls
+// it back for a concurrent one.
+func (s *Store) execRetry(ctx context.Context, query string, args ...any) (int64, error) {
+	for attempt := 0; ; attempt++ {
+		n, err := s.db.Exec(ctx, query, args...)
+		if !s.retryable(err) || attempt == 4 || ctx.Err() != nil {
+			return n, err
+		}
+	}
+}
+
 func micros(t time.Time) int64 { return t.UnixMicro() }
 
 func (s *Store) nowMicros() int64 { return s.now().UnixMicro() }
@@ -309,7 +331,7 @@ func (s *Store) Set(ctx context.Context, key string, rec sesh.Record) error {
 	if !s.now().Before(rec.Expires) {
 		return s.Delete(ctx, key)
 	}
-	_, err := s.db.Exec(ctx, s.q.upsert, key, nonNil(rec.Data), micros(rec.Expires), storekit.NewVersion(), rec.UserID)
+	_, err := s.execRetry(ctx, s.q.upsert, key, nonNil(rec.Data), micros(rec.Expires), storekit.NewVersion(), rec.UserID)
 	if err != nil {
 		return s.wrap(ctx, "set", err)
 	}
@@ -329,6 +351,9 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 	if rec.Version == 0 && s.q.replaceExpired != "" && s.now().Before(rec.Expires) {
 		// One statement: insert, or replace an expired row, or nothing.
 		n, err := s.db.Exec(ctx, s.q.replaceExpired, key, nonNil(rec.Data), micros(rec.Expires), ver, rec.UserID, now)
+		if s.retryable(err) {
+			return 0, s.lost(ctx, "swap", err)
+		}
 		if err != nil {
 			return 0, s.wrap(ctx, "swap", err)
 		}
@@ -340,7 +365,9 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 	if rec.Version == 0 {
 		// Absent or expired: clear an expired row, then insert unless a
 		// live row is there (one statement, atomic on the primary key).
-		if _, err := s.db.Exec(ctx, s.q.deleteExpiredKey, key, now); err != nil {
+		if _, err := s.db.Exec(ctx, s.q.deleteExpiredKey, key, now); s.retryable(err) {
+			return 0, s.lost(ctx, "swap", err)
+		} else if err != nil {
 			return 0, s.wrap(ctx, "swap", err)
 		}
 		if !s.now().Before(rec.Expires) {
@@ -356,6 +383,9 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 			return ver, nil
 		}
 		n, err := s.db.Exec(ctx, s.q.insertIfAbsent, key, nonNil(rec.Data), micros(rec.Expires), ver, rec.UserID)
+		if s.retryable(err) {
+			return 0, s.lost(ctx, "swap", err)
+		}
 		if err != nil {
 			return 0, s.wrap(ctx, "swap", err)
 		}
@@ -365,6 +395,9 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 		return ver, nil
 	}
 	n, err := s.db.Exec(ctx, s.q.swap, nonNil(rec.Data), micros(rec.Expires), ver, rec.UserID, key, rec.Version, now)
+	if s.retryable(err) {
+		return 0, s.lost(ctx, "swap", err)
+	}
 	if err != nil {
 		return 0, s.wrap(ctx, "swap", err)
 	}
@@ -400,6 +433,9 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 	}
 	now := s.nowMicros()
 	n, err := s.db.Exec(ctx, s.q.touch, micros(expires), key, now)
+	if s.retryable(err) {
+		return s.lost(ctx, "touch", err)
+	}
 	if err != nil {
 		return s.wrap(ctx, "touch", err)
 	}
@@ -419,7 +455,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := check(ctx, key); err != nil {
 		return err
 	}
-	if _, err := s.db.Exec(ctx, s.q.del, key); err != nil {
+	if _, err := s.execRetry(ctx, s.q.del, key); err != nil {
 		return s.wrap(ctx, "delete", err)
 	}
 	return nil
