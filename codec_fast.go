@@ -1,6 +1,7 @@
 package sesh
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 )
@@ -285,6 +286,17 @@ func (p *fastParser) literal(lit string) bool {
 func (p *fastParser) anyString() bool {
 	if !p.eat('"') {
 		return false
+	}
+	// The usual string has no escape: its end is the next '"' (found by
+	// the runtime's vector code), and it only remains to check the bytes
+	// before it for control bytes and backslashes.
+	q := bytes.IndexByte(p.b[p.i:], '"')
+	if q < 0 {
+		return false
+	}
+	if run := p.b[p.i : p.i+q]; bytes.IndexByte(run, '\\') < 0 && !hasControl(run) {
+		p.i += q + 1
+		return true
 	}
 	for p.i < len(p.b) {
 		p.i = stringStop(p.b, p.i)

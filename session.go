@@ -278,7 +278,7 @@ func appendSimple(dst []byte, v any) (_ []byte, ok bool) {
 	case string:
 		// json.Marshal escapes the others (and rewrites non-ASCII it finds
 		// invalid): leave them to it.
-		if !plainASCIIString(x, true) {
+		if !htmlSafeASCII(x) {
 			return dst, false
 		}
 		if dst == nil {
@@ -860,8 +860,8 @@ func decodeSimple(raw json.RawMessage, p any) bool {
 			return false
 		}
 		body := raw[1 : len(raw)-1]
-		if !plainASCII(body, false) {
-			return false // escapes, control bytes, non-ASCII: json.Unmarshal's job
+		if !plainString(body) {
+			return false // escapes, control bytes, invalid UTF-8: json.Unmarshal's job
 		}
 		*v = string(body)
 		return true

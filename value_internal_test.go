@@ -103,7 +103,7 @@ func TestDecodeSimpleMatchesUnmarshal(t *testing.T) {
 	for raw, want := range map[string]int{
 		"0": 2, "42": 2, "-7": 2, "9223372036854775807": 2, "-9223372036854775808": 2, "9223372036854775808": 0,
 		"01": 0, "-": 0, "1.0": 0, "1e3": 0, " 1": 0, "true": 1, "false": 1, "null": 0, `"x"`: 1, `""`: 1,
-		`"a\"b"`: 0, `"\u00fc"`: 0, `"ü"`: 0, `"tab	"`: 0, `"unterminated`: 0, `"`: 0,
+		`"a\"b"`: 0, `"\u00fc"`: 0, `"ü"`: 1, "\"\xff\"": 0, "\"a\xe6\x97\xa5\"": 1, `"tab	"`: 0, `"unterminated`: 0, `"`: 0,
 	} {
 		if got := checkDecodeSimple(t, []byte(raw)); got != want {
 			t.Errorf("decodeSimple accepted %q for %d types, want %d", raw, got, want)
