@@ -122,25 +122,21 @@ func (p *fastParser) eat(c byte) bool {
 	return false
 }
 
-// str reads a string of printable ASCII without escapes.
+// str reads a string of ASCII without escapes or control bytes.
 func (p *fastParser) str() (string, bool) {
 	if !p.eat('"') {
 		return "", false
 	}
-	start := p.i
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		switch {
-		case c == '"':
-			s := string(p.b[start:p.i])
-			p.i++
-			return s, true
-		case c < 0x20 || c >= 0x80 || c == '\\':
-			return "", false
-		}
-		p.i++
+	q := bytes.IndexByte(p.b[p.i:], '"')
+	if q < 0 {
+		return "", false
 	}
-	return "", false
+	run := p.b[p.i : p.i+q]
+	if ctl, high := controlOrHigh(run); ctl|high != 0 || bytes.IndexByte(run, '\\') >= 0 {
+		return "", false
+	}
+	p.i += q + 1
+	return string(run), true
 }
 
 // int reads -?(0|[1-9][0-9]*) that fits an int64 and is followed by a

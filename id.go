@@ -47,26 +47,24 @@ func ValidID(id string) bool {
 		return false
 	}
 	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+		if idDigit[id[i]] == 0 {
 			return false
 		}
 	}
 	// The last character carries only 4 bits of the 256; reject the
 	// non-canonical encodings so one ID has exactly one spelling.
-	return base64Canonical(id)
+	return (idDigit[id[IDLen-1]]-1)&0x3 == 0
 }
 
-func base64Canonical(id string) bool {
+// idDigit maps each byte of the base64url alphabet to its value plus one,
+// and every other byte to 0.
+var idDigit = func() (t [256]byte) {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	last := id[len(id)-1]
 	for i := 0; i < len(alphabet); i++ {
-		if alphabet[i] == last {
-			return i&0x3 == 0
-		}
+		t[alphabet[i]] = byte(i + 1)
 	}
-	return false
-}
+	return t
+}()
 
 // HashID is the default store key of a session ID: SHA-256 of the ID in
 // unpadded base64url. A dump of the store then holds no usable cookie

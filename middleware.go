@@ -286,7 +286,7 @@ func (w *responseWriter) commit() bool {
 // plain-HTTP request to a host browsers do not treat as secure: they will
 // drop it.
 func (m *Manager) warnPlainHTTP(r *http.Request) {
-	if isLoopbackHost(r.Host) || m.plainHTTPWarned.Swap(true) {
+	if m.plainHTTPWarned.Load() || isLoopbackHost(r.Host) || m.plainHTTPWarned.Swap(true) {
 		return
 	}
 	m.event(r.Context(), slog.LevelWarn, "the session cookie is Secure but this request came over plain HTTP: browsers drop Secure cookies from http:// pages other than localhost. Behind a TLS-terminating proxy nothing is wrong (set TrustProxy and this warning goes away); for a plain-HTTP deployment set Cookie.Secure to sesh.SecureAuto or sesh.SecureNever", "", "host", r.Host)

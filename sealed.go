@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/sesh-go/sesh/cookie"
 )
@@ -154,7 +155,7 @@ func (m *Manager) writeSealed(s *Session, now time.Time, isNew bool) error {
 		return m.tooLarge(&CookieTooLargeError{Size: len(payload), Limit: limit})
 	}
 	exp := m.deadline(now, s.data.Created)
-	s.sealed = string(m.sealer.Seal(make([]byte, 0, min(m.sealer.SealedLen(len(payload)), 2*limit)), m.cfg.Cookie.Name, exp, payload))
+	s.sealed = sealString(m.sealer, make([]byte, 0, min(m.sealer.SealedLen(len(payload)), 2*limit)), m.cfg.Cookie.Name, exp, payload)
 	s.expires = exp
 	s.status = StatusUnmodified
 	s.ops, s.cleared, s.meta, s.reseal = nil, false, false, false
@@ -163,6 +164,18 @@ func (m *Manager) writeSealed(s *Session, now time.Time, isNew bool) error {
 		m.observe(context.Background(), Event{Kind: EventCreated})
 	}
 	return nil
+}
+
+// sealString returns sealer.Seal(dst, …) as a string. When the value is in
+// dst's array, which this call owns and nobody writes again, the string
+// shares it; a value elsewhere (a CookieSealer may return any slice) is
+// copied.
+func sealString(sealer CookieSealer, dst []byte, name string, exp time.Time, payload []byte) string {
+	sealed := sealer.Seal(dst, name, exp, payload)
+	if len(sealed) > 0 && cap(dst) > 0 && unsafe.SliceData(sealed) == unsafe.SliceData(dst) && len(sealed) <= cap(dst) {
+		return unsafe.String(unsafe.SliceData(sealed), len(sealed))
+	}
+	return string(sealed)
 }
 
 // dropFirstSeen seals s again without the first-seen time this request
@@ -182,7 +195,7 @@ func (m *Manager) dropFirstSeen(s *Session) bool {
 		return false
 	}
 	exp := m.deadline(m.now(), time.Time{})
-	s.sealed = string(m.sealer.Seal(make([]byte, 0, len(s.sealed)), m.cfg.Cookie.Name, exp, payload))
+	s.sealed = sealString(m.sealer, make([]byte, 0, len(s.sealed)), m.cfg.Cookie.Name, exp, payload)
 	s.data.Created, s.expires, s.firstSeen = time.Time{}, exp, false
 	m.event(context.Background(), slog.LevelInfo, "first-seen time left out: the cookie would not fit with it (no absolute timeout for this session yet)", "")
 	return true

@@ -2,6 +2,7 @@ package sesh
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"math"
 	"strings"
@@ -147,5 +148,36 @@ func TestNewIDAndKey(t *testing.T) {
 			t.Fatal("the store key shares its bytes with the ID")
 		}
 		seen[id] = true
+	}
+}
+
+// ValidID accepts exactly the 43-character strings that are the one
+// spelling of 32 bytes in unpadded base64url: every byte value at every
+// position of a minted ID, against encoding/base64's strict decoder.
+func TestValidIDIsCanonicalBase64(t *testing.T) {
+	id := NewID()
+	accepted := 0
+	for pos := range IDLen {
+		for c := range 256 {
+			b := []byte(id)
+			b[pos] = byte(c)
+			s := string(b)
+			raw, err := base64.RawURLEncoding.Strict().DecodeString(s)
+			want := err == nil && len(raw) == 32
+			if got := ValidID(s); got != want {
+				t.Fatalf("ValidID(%q) = %v, strict base64url decoding says %v", s, got, want)
+			}
+			if want {
+				accepted++
+			}
+		}
+	}
+	if want := (IDLen-1)*64 + 16; accepted != want {
+		t.Errorf("accepted %d mutations, want %d (64 per position, 16 at the last)", accepted, want)
+	}
+	for _, s := range []string{"", id[:IDLen-1], id + "A"} {
+		if ValidID(s) {
+			t.Errorf("ValidID(%q) = true", s)
+		}
 	}
 }

@@ -49,12 +49,12 @@ func Parse(line string) []Pair {
 func each(line string, fn func(name, value string) bool) {
 	for len(line) > 0 {
 		var part string
-		if i := indexByte(line, ';'); i >= 0 {
+		if i := strings.IndexByte(line, ';'); i >= 0 {
 			part, line = line[:i], line[i+1:]
 		} else {
 			part, line = line, ""
 		}
-		eq := indexByte(part, '=')
+		eq := strings.IndexByte(part, '=')
 		if eq < 0 {
 			continue
 		}
@@ -109,15 +109,6 @@ func FromRequest(r *http.Request, name string) []string {
 	return Values(r.Header["Cookie"], name)
 }
 
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
-}
-
 func trimLeadingOWS(s string) string {
 	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
 		s = s[1:]
@@ -141,7 +132,7 @@ func decode(v string) string {
 	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 		v = v[1 : len(v)-1]
 	}
-	if indexByte(v, '%') < 0 {
+	if strings.IndexByte(v, '%') < 0 {
 		return v
 	}
 	// Check every escape first, so the one allocation is the result's.

@@ -27,7 +27,6 @@
 package memstore
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"net/url"
@@ -66,22 +65,32 @@ type Store struct {
 	max int
 
 	mu      sync.Mutex
-	entries map[string]*entry
-	byExp   expHeap // every entry, ordered by expiry
-	version int64   // last version handed out
+	index   map[string]int32   // key → its entry's number
+	chunks  []*[chunkLen]entry // the entries, numbered from 0; a free one has an empty key
+	used    int                // entries numbered so far
+	free    []int32            // the numbers of free entries
+	byExp   []int32            // every entry in use, a min-heap by expiry
+	version int64              // last version handed out
 
 	done      chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 }
 
+// The entries live in arrays of chunkLen, found by number through the
+// map, and the expiry heap holds numbers: a million sessions are a
+// thousand arrays for the garbage collector to scan, not a million small
+// objects; the heap and the free list hold no pointers at all; and growing
+// never copies the entries (a chunk is added).
+const chunkLen = 1024
+
 type entry struct {
 	key     string
 	data    []byte
-	expires time.Time
-	version int64
 	userID  string
-	index   int // position in byExp
+	expires instant
+	version int64
+	at      int32 // position in byExp
 }
 
 var (
@@ -96,10 +105,10 @@ var (
 // Call Close when done with it.
 func New(opts Options) *Store {
 	s := &Store{
-		now:     opts.Now,
-		max:     max(opts.MaxEntries, 0),
-		entries: make(map[string]*entry),
-		done:    make(chan struct{}),
+		now:   opts.Now,
+		max:   max(opts.MaxEntries, 0),
+		index: make(map[string]int32),
+		done:  make(chan struct{}),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -149,21 +158,34 @@ func check(ctx context.Context, key string) error {
 }
 
 // expired reports whether a record expiring at exp is dead at now.
-func expired(exp, now time.Time) bool { return !exp.After(now) }
+func expired(exp instant, now time.Time) bool { return !instantOf(now).before(exp) }
+
+// instant is a time.Time without its location and monotonic reading: a
+// record's expiry, kept without a pointer for the collector to follow.
+type instant struct {
+	sec  int64
+	nsec int32
+}
+
+func instantOf(t time.Time) instant { return instant{t.Unix(), int32(t.Nanosecond())} }
+
+func (a instant) time() time.Time { return time.Unix(a.sec, int64(a.nsec)) }
+
+func (a instant) before(b instant) bool { return a.sec < b.sec || a.sec == b.sec && a.nsec < b.nsec }
 
 // live returns the unexpired entry under key. Caller holds s.mu.
 func (s *Store) live(key string, now time.Time) (*entry, bool) {
-	e, ok := s.entries[key]
-	if !ok || expired(e.expires, now) {
+	i, ok := s.index[key]
+	if !ok || expired(s.entry(i).expires, now) {
 		return nil, false
 	}
-	return e, true
+	return s.entry(i), true
 }
 
 func (e *entry) record() sesh.Record {
 	return sesh.Record{
 		Data:    clone(e.data),
-		Expires: e.expires,
+		Expires: e.expires.time(),
 		Version: e.version,
 		UserID:  e.userID,
 	}
@@ -205,51 +227,137 @@ func (s *Store) Set(ctx context.Context, key string, rec sesh.Record) error {
 
 // put writes rec under key with a fresh version. Caller holds s.mu.
 func (s *Store) put(key string, rec sesh.Record, now time.Time) int64 {
-	return s.putEntry(key, s.entries[key], rec, now)
+	i, ok := s.index[key]
+	if !ok {
+		i = -1
+	}
+	return s.putAt(key, i, rec, now)
 }
 
-// putEntry is put with the key's current entry (nil if absent) already
-// looked up: one map lookup less on the write path.
-func (s *Store) putEntry(key string, e *entry, rec sesh.Record, now time.Time) int64 {
+// putAt is put with the key's entry (-1 if absent) already looked up: one
+// map lookup less on the write path.
+func (s *Store) putAt(key string, i int32, rec sesh.Record, now time.Time) int64 {
 	s.version++
-	if e == nil {
+	exp := instantOf(rec.Expires)
+	if i < 0 {
 		s.makeRoom(now)
-		e = &entry{key: key}
-		s.entries[key] = e
-		e.expires = rec.Expires.Round(0)
-		heap.Push(&s.byExp, e)
+		i = s.alloc()
+		s.index[key] = i
+		*s.entry(i) = entry{key: key, expires: exp, at: int32(len(s.byExp))}
+		s.byExp = append(s.byExp, i)
+		s.up(len(s.byExp) - 1)
 	} else {
-		e.expires = rec.Expires.Round(0)
-		heap.Fix(&s.byExp, e.index)
+		s.entry(i).expires = exp
+		s.fix(int(s.entry(i).at))
 	}
+	e := s.entry(i)
 	e.data = clone(rec.Data)
 	e.version = s.version
 	e.userID = rec.UserID
 	return e.version
 }
 
+// entry returns entry number i. Caller holds s.mu.
+func (s *Store) entry(i int32) *entry { return &s.chunks[i/chunkLen][i%chunkLen] }
+
+// alloc returns a free entry's number, adding a chunk if there is none.
+func (s *Store) alloc() int32 {
+	if n := len(s.free); n > 0 {
+		i := s.free[n-1]
+		s.free = s.free[:n-1]
+		return i
+	}
+	if s.used == len(s.chunks)*chunkLen {
+		s.chunks = append(s.chunks, new([chunkLen]entry))
+	}
+	s.used++
+	return int32(s.used - 1)
+}
+
 // makeRoom frees a slot for one new key if the store is bounded and full.
 // Caller holds s.mu.
 func (s *Store) makeRoom(now time.Time) {
-	if s.max == 0 || len(s.entries) < s.max {
+	if s.max == 0 || len(s.index) < s.max {
 		return
 	}
 	s.dropExpired(now)
-	for len(s.entries) >= s.max {
+	for len(s.index) >= s.max {
 		s.remove(s.byExp[0]) // nearest to expiry
 	}
 }
 
 // dropExpired frees every expired entry. Caller holds s.mu.
 func (s *Store) dropExpired(now time.Time) {
-	for len(s.byExp) > 0 && expired(s.byExp[0].expires, now) {
+	for len(s.byExp) > 0 && expired(s.entry(s.byExp[0]).expires, now) {
 		s.remove(s.byExp[0])
 	}
 }
 
-func (s *Store) remove(e *entry) {
-	heap.Remove(&s.byExp, e.index)
-	delete(s.entries, e.key)
+// remove frees entry i: out of the heap, the map and its bytes.
+func (s *Store) remove(i int32) {
+	at := int(s.entry(i).at)
+	last := len(s.byExp) - 1
+	if at != last {
+		s.swap(at, last)
+	}
+	s.byExp = s.byExp[:last]
+	if at != last {
+		s.fix(at)
+	}
+	delete(s.index, s.entry(i).key)
+	*s.entry(i) = entry{}
+	s.free = append(s.free, i)
+}
+
+// The expiry heap: byExp[k] is an entry's number, ordered by expiry,
+// and every entry's at is its position in byExp.
+
+func (s *Store) less(a, b int) bool {
+	return s.entry(s.byExp[a]).expires.before(s.entry(s.byExp[b]).expires)
+}
+
+func (s *Store) swap(a, b int) {
+	s.byExp[a], s.byExp[b] = s.byExp[b], s.byExp[a]
+	s.entry(s.byExp[a]).at = int32(a)
+	s.entry(s.byExp[b]).at = int32(b)
+}
+
+// fix restores the heap after the expiry at position k changed.
+func (s *Store) fix(k int) {
+	if !s.down(k) {
+		s.up(k)
+	}
+}
+
+func (s *Store) up(k int) {
+	for k > 0 {
+		parent := (k - 1) / 2
+		if !s.less(k, parent) {
+			return
+		}
+		s.swap(k, parent)
+		k = parent
+	}
+}
+
+// down moves position k toward the leaves and reports whether it moved.
+func (s *Store) down(k int) bool {
+	start, n := k, len(s.byExp)
+	for {
+		child := 2*k + 1
+		if child >= n {
+			break
+		}
+		if r := child + 1; r < n && s.less(r, child) {
+			child = r
+		}
+		if !s.less(child, k) {
+			break
+		}
+		s.swap(k, child)
+		k = child
+	}
+	return k > start
 }
 
 // Delete removes the record under key. An absent key is not an error.
@@ -259,8 +367,8 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.entries[key]; ok {
-		s.remove(e)
+	if i, ok := s.index[key]; ok {
+		s.remove(i)
 	}
 	return nil
 }
@@ -277,8 +385,8 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 	if !ok {
 		return sesh.ErrNotFound
 	}
-	e.expires = expires.Round(0)
-	heap.Fix(&s.byExp, e.index)
+	e.expires = instantOf(expires)
+	s.fix(int(e.at))
 	return nil
 }
 
@@ -292,16 +400,17 @@ func (s *Store) Swap(ctx context.Context, key string, rec sesh.Record) (int64, e
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	e := s.entries[key]
-	ok := e != nil && !expired(e.expires, now)
+	i, found := s.index[key]
 	var have int64
-	if e != nil {
-		have = e.version
+	if found {
+		have = s.entry(i).version
+	} else {
+		i = -1
 	}
-	if err := storekit.CheckSwap(rec.Version, have, ok); err != nil {
+	if err := storekit.CheckSwap(rec.Version, have, found && !expired(s.entry(i).expires, now)); err != nil {
 		return 0, err
 	}
-	return s.putEntry(key, e, rec, now), nil
+	return s.putAt(key, i, rec, now), nil
 }
 
 // Range calls fn for each unexpired record until fn returns false. It
@@ -313,8 +422,8 @@ func (s *Store) Range(ctx context.Context, fn func(key string, rec sesh.Record) 
 		return err
 	}
 	s.mu.Lock()
-	keys := make([]string, 0, len(s.entries))
-	for k := range s.entries {
+	keys := make([]string, 0, len(s.index))
+	for k := range s.index {
 		keys = append(keys, k)
 	}
 	s.mu.Unlock()
@@ -344,7 +453,7 @@ func (s *Store) Len(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.dropExpired(s.now())
-	return len(s.entries), nil
+	return len(s.index), nil
 }
 
 // Clear deletes every record.
@@ -354,8 +463,8 @@ func (s *Store) Clear(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.entries = make(map[string]*entry)
-	s.byExp = nil
+	s.index = make(map[string]int32)
+	s.chunks, s.used, s.free, s.byExp = nil, 0, nil, nil
 	return nil
 }
 
@@ -372,36 +481,12 @@ func (s *Store) ByUser(ctx context.Context, userID string) (map[string]sesh.Reco
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	for k, e := range s.entries {
-		if e.userID == userID && !expired(e.expires, now) {
+	for k, i := range s.index {
+		if e := s.entry(i); e.userID == userID && !expired(e.expires, now) {
 			out[k] = e.record()
 		}
 	}
 	return out, nil
-}
-
-// expHeap is a min-heap of entries by expiry.
-type expHeap []*entry
-
-func (h expHeap) Len() int           { return len(h) }
-func (h expHeap) Less(i, j int) bool { return h[i].expires.Before(h[j].expires) }
-func (h expHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index = i
-	h[j].index = j
-}
-func (h *expHeap) Push(x any) {
-	e := x.(*entry)
-	e.index = len(*h)
-	*h = append(*h, e)
-}
-func (h *expHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	e.index = -1
-	return e
 }
 
 func init() {

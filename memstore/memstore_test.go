@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -71,14 +73,122 @@ func present(s *Store, keys ...string) []string {
 	return out
 }
 
-// stored returns the number of entries held, expired ones included.
+// stored returns the number of entries held, expired ones included, after
+// checking that the map, the entries, the free list and the expiry heap
+// agree.
 func stored(s *Store) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.entries) != len(s.byExp) {
-		panic(fmt.Sprintf("map has %d entries, heap %d", len(s.entries), len(s.byExp)))
+	if err := s.consistent(); err != nil {
+		panic(err)
 	}
-	return len(s.entries)
+	return len(s.index)
+}
+
+// consistent reports the first way the store's structures disagree.
+// Caller holds s.mu.
+func (s *Store) consistent() error {
+	if len(s.index) != len(s.byExp) || len(s.index)+len(s.free) != s.used {
+		return fmt.Errorf("map has %d keys, heap %d, entries %d with %d free", len(s.index), len(s.byExp), s.used, len(s.free))
+	}
+	for k, i := range s.index {
+		e := s.entry(i)
+		if e.key != k || int(e.at) >= len(s.byExp) || s.byExp[e.at] != i {
+			return fmt.Errorf("entry %d under %q holds key %q at heap position %d", i, k, e.key, e.at)
+		}
+	}
+	for _, i := range s.free {
+		if s.entry(i).key != "" || s.entry(i).data != nil {
+			return fmt.Errorf("free entry %d still holds %q", i, s.entry(i).key)
+		}
+	}
+	for k := 1; k < len(s.byExp); k++ {
+		if s.less(k, (k-1)/2) {
+			return fmt.Errorf("heap position %d expires before its parent", k)
+		}
+	}
+	return nil
+}
+
+// A random run of every write against a map that does the same: the store
+// returns what the model holds, and its structures agree after each step.
+func TestRandomOperationsKeepTheStructures(t *testing.T) {
+	clock := newClock()
+	s := New(Options{Now: clock.Now, SweepInterval: -1, MaxEntries: 24})
+	defer s.Close()
+	ctx := context.Background()
+	type rec struct {
+		data    string
+		expires time.Time
+	}
+	model := map[string]rec{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	key := func() string { return sesh.HashID(strconv.Itoa(rng.IntN(40))) }
+	for step := range 20000 {
+		k := key()
+		exp := clock.Now().Add(time.Duration(1+rng.IntN(600)) * time.Second)
+		live := 0
+		for _, m := range model {
+			if m.expires.After(clock.Now()) {
+				live++
+			}
+		}
+		op := rng.IntN(6)
+		m, had := model[k]
+		mayEvict := 0 // an insert of a new key into a full store evicts one record
+		if op <= 1 && !(had && m.expires.After(clock.Now())) && live >= 24 {
+			mayEvict = 1
+		}
+		switch op {
+		case 0, 1:
+			v := strconv.Itoa(step)
+			if err := s.Set(ctx, k, sesh.Record{Data: []byte(v), Expires: exp}); err != nil {
+				t.Fatal(err)
+			}
+			model[k] = rec{v, exp}
+		case 2:
+			if err := s.Delete(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+			delete(model, k)
+		case 3:
+			err := s.Touch(ctx, k, exp)
+			if had && m.expires.After(clock.Now()) {
+				if err != nil {
+					t.Fatalf("step %d: Touch of a live record: %v", step, err)
+				}
+				model[k] = rec{m.data, exp}
+			}
+		case 4:
+			clock.Advance(time.Duration(rng.IntN(30)) * time.Second)
+		case 5:
+			if _, err := s.Len(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		lost := 0
+		for mk, m := range model {
+			got, err := s.Get(ctx, mk)
+			live := m.expires.After(clock.Now())
+			switch {
+			case err == nil && (!live || string(got.Data) != m.data || !got.Expires.Equal(m.expires)):
+				t.Fatalf("step %d: Get(%s) = %q until %v, model %q until %v", step, mk[:6], got.Data, got.Expires, m.data, m.expires)
+			case err != nil && !errors.Is(err, sesh.ErrNotFound):
+				t.Fatal(err)
+			case err != nil:
+				if live {
+					lost++
+				}
+				delete(model, mk)
+			}
+		}
+		if lost > mayEvict {
+			t.Fatalf("step %d: %d live records gone, %d evicted at most", step, lost, mayEvict)
+		}
+		if n := stored(s); n > 24 {
+			t.Fatalf("step %d: %d entries stored, MaxEntries 24", step, n)
+		}
+	}
 }
 
 func TestNowIsInjected(t *testing.T) {
