@@ -788,6 +788,67 @@ func (r *report) profiles() {
 	}
 }
 
+// rawDiffs writes, for the read, write and new requests on Redis and
+// PostgreSQL, where sesh's instructions beyond the raw driver's go: each
+// function's self instructions per request in sesh's window minus the same
+// in raw's, largest first. Both windows hold whole collection periods, so
+// the collector's share is in the difference too.
+func (r *report) rawDiffs() {
+	type pair struct{ area, shape string }
+	var rows []pair
+	for _, area := range []string{"redis", "postgres"} {
+		for _, shape := range []string{"read", "write", "new"} {
+			if _, ok := r.instr["BenchmarkSession/"+area+"/"+shape+"/raw"]; ok {
+				rows = append(rows, pair{area, shape})
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	r.w("## Where sesh's instructions beyond the raw driver go\n\n")
+	r.w("For each request shape on Redis and PostgreSQL: self instructions per request of each function in sesh's window minus the same in the raw driver's (both from the part files, collections included), the 15 largest differences, then the sum of all differences. Functions that only sesh runs are its own work; shared ones (the allocator, the collector, header handling) grow with what sesh allocates and writes.\n\n")
+	for _, p := range rows {
+		se, raw := r.instr["BenchmarkSession/"+p.area+"/"+p.shape+"/sesh"], r.instr["BenchmarkSession/"+p.area+"/"+p.shape+"/raw"]
+		if se.Profile == "" || raw.Profile == "" || se.Requests == 0 || raw.Requests == 0 {
+			continue
+		}
+		a, errA := selfCost(se.Profile)
+		b, errB := selfCost(raw.Profile)
+		if errA != nil || errB != nil {
+			r.w("(%v %v)\n\n", errA, errB)
+			continue
+		}
+		diff := map[string]float64{}
+		for _, f := range a {
+			diff[f.name] += f.cost / float64(se.Requests)
+		}
+		for _, f := range b {
+			diff[f.name] -= f.cost / float64(raw.Requests)
+		}
+		var fs []fnCost
+		sum := 0.0
+		for name, d := range diff {
+			fs = append(fs, fnCost{name, d})
+			sum += d
+		}
+		sort.Slice(fs, func(i, j int) bool {
+			if fs[i].cost != fs[j].cost {
+				return fs[i].cost > fs[j].cost
+			}
+			return fs[i].name < fs[j].name
+		})
+		r.w("### %s %s: sesh %.0f, raw %.0f instructions per request\n\n```\n", p.area, p.shape, se.InstrPerReq, raw.InstrPerReq)
+		for i, f := range fs {
+			if i >= 15 || f.cost <= 0 {
+				break
+			}
+			r.w("%+9.0f  %s\n", f.cost, f.name)
+		}
+		r.w("%+9.0f  (all functions)\n```\n\n", sum)
+	}
+}
+
 func main() {
 	dir := flag.String("results", "results", "directory with the results of run.sh")
 	analysis := flag.String("analysis", "analysis.md", "hand-written notes to include")
@@ -857,6 +918,7 @@ func main() {
 	r.optionTable()
 	r.repeatTable()
 	r.profiles()
+	r.rawDiffs()
 	if wrk, err := os.ReadFile(filepath.Join(*dir, "wrk.txt")); err == nil {
 		r.w("## End to end (wrk)\n\n")
 		r.w("A small server on loopback (`bench/cmd/e2e`), `wrk -t2 -c32` on the same two cores, every request a read of one existing session. ")

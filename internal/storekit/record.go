@@ -1,8 +1,8 @@
 package storekit
 
 import (
-	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -63,23 +63,23 @@ func ParseRecord(pkg string, v []byte) (sesh.Record, error) {
 	return sesh.Record{Version: ver, Expires: time.UnixMilli(ms), UserID: string(v[:n]), Data: v[n:]}, nil
 }
 
-// field parses "<decimal>:" at the start of v.
+// field parses "<decimal>:" at the start of v: 1 to 19 digits whose value
+// fits an int64.
 func field(v []byte) (int64, []byte, bool) {
-	i := bytes.IndexByte(v, ':')
-	if i <= 0 || i > 19 {
-		return 0, nil, false
-	}
-	var n int64
-	for _, c := range v[:i] {
-		if c < '0' || c > '9' {
+	var n uint64
+	for i, c := range v {
+		d := c - '0'
+		if d <= 9 {
+			n = n*10 + uint64(d)
+			continue
+		}
+		// 19 digits at most: n cannot have wrapped around uint64.
+		if c != ':' || i == 0 || i > 19 || n > math.MaxInt64 {
 			return 0, nil, false
 		}
-		n = n*10 + int64(c-'0')
-		if n < 0 {
-			return 0, nil, false
-		}
+		return int64(n), v[i+1:], true
 	}
-	return n, v[i+1:], true
+	return 0, nil, false
 }
 
 // CheckSwap is sesh.Swapper's rule for a store that has read the key's

@@ -95,3 +95,36 @@ func TestCheckSwap(t *testing.T) {
 		}
 	}
 }
+
+// fieldReference is field written the plain way: up to the first ':', 1
+// to 19 decimal digits that ParseInt takes.
+func fieldReference(v []byte) (int64, []byte, bool) {
+	i := bytes.IndexByte(v, ':')
+	if i <= 0 || i > 19 {
+		return 0, nil, false
+	}
+	for _, c := range v[:i] {
+		if c < '0' || c > '9' {
+			return 0, nil, false
+		}
+	}
+	n, err := strconv.ParseInt(string(v[:i]), 10, 64)
+	if err != nil {
+		return 0, nil, false
+	}
+	return n, v[i+1:], true
+}
+
+func FuzzField(f *testing.F) {
+	for _, s := range []string{"1:", "0:", ":", "12", "9223372036854775807:x", "9223372036854775808:", "18446744073709551615:",
+		"99999999999999999999:", "0000000000000000001:", "00000000000000000001:", "+1:", "-1:", "1a:", "٣:"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		n, rest, ok := field(v)
+		wn, wrest, wok := fieldReference(v)
+		if n != wn || ok != wok || !bytes.Equal(rest, wrest) {
+			t.Fatalf("field(%q) = %d, %q, %v; reference %d, %q, %v", v, n, rest, ok, wn, wrest, wok)
+		}
+	})
+}
