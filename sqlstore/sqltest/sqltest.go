@@ -147,15 +147,26 @@ func Run(t *testing.T, db *sql.DB, newStore NewFunc) {
 		})
 		t.Run("BackgroundCleanupStopsOnClose", func(t *testing.T) {
 			before := runtime.NumGoroutine()
-			var cleanupErrs atomic.Int64
-			st, err := newStore(db, sqlstore.Options{Table: uniqueTable(), CleanupInterval: 10 * time.Millisecond,
-				OnCleanupError: func(error) { cleanupErrs.Add(1) }})
+			// The table exists before the store with the fast cleanup opens
+			// (as it does after a deployment's migration): on a busy machine
+			// the first tick could otherwise run before CreateTable did.
+			table := uniqueTable()
+			setup, err := newStore(db, sqlstore.Options{Table: table, CleanupInterval: -1})
 			if err != nil {
 				t.Fatal(err)
 			}
 			// Dropped through the test's own handle: the store is closed first.
-			defer db.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+st.Table())
-			if err := st.CreateTable(t.Context()); err != nil {
+			defer db.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+setup.Table())
+			if err := setup.CreateTable(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			var (
+				errMu       sync.Mutex
+				cleanupErrs []error
+			)
+			st, err := newStore(db, sqlstore.Options{Table: table, CleanupInterval: 10 * time.Millisecond,
+				OnCleanupError: func(err error) { errMu.Lock(); cleanupErrs = append(cleanupErrs, err); errMu.Unlock() }})
+			if err != nil {
 				t.Fatal(err)
 			}
 			if err := st.Set(t.Context(), "gone", sesh.Record{Data: []byte("x"), Expires: time.Now().Add(50 * time.Millisecond)}); err != nil {
@@ -180,8 +191,10 @@ func Run(t *testing.T, db *sql.DB, newStore NewFunc) {
 			if n := runtime.NumGoroutine(); n > before {
 				t.Fatalf("%d goroutines after Close, %d before", n, before)
 			}
-			if n := cleanupErrs.Load(); n != 0 {
-				t.Fatalf("%d cleanup errors", n)
+			errMu.Lock()
+			defer errMu.Unlock()
+			if len(cleanupErrs) != 0 {
+				t.Fatalf("%d cleanup errors, the first: %v", len(cleanupErrs), cleanupErrs[0])
 			}
 		})
 	})
