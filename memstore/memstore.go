@@ -7,7 +7,10 @@
 //
 // Records are copied in and out, so a caller can never alias the store's
 // bytes. Expiry is checked on every read; a background sweeper (every
-// minute by default) frees expired records, and Close stops it. The store
+// minute by default) frees expired records, and Close stops it. A freed
+// record's slot is reused by the next new one; like a Go map, the store
+// does not shrink after a peak (88 bytes per slot and its map entry stay
+// allocated; Clear releases them). The store
 // implements sesh.Toucher, sesh.Swapper (versions come from a per-store
 // counter, so a version is never reused within one Store), sesh.Lister and
 // sesh.UserIndex (a scan of every record).
