@@ -4,7 +4,10 @@
 // same shape, gives an error that does not.
 package leaktest
 
-import "strings"
+import (
+	"net/url"
+	"strings"
+)
 
 // kinds are the classes of bytes Replacement keeps: a parser that checks a
 // password's characters (no spaces or control bytes, ASCII only) treats
@@ -54,4 +57,30 @@ func Replacement(p string) (_ string, ok bool) {
 // in its place ("" if that call did not fail).
 func Shows(got, p, other string) bool {
 	return p != "" && strings.Contains(got, p) && !strings.Contains(other, p)
+}
+
+// ShowsPassword reports whether err, the error of a call on u, shows u's
+// password: its text contains the password, and retry, the same call on u
+// with Replacement of the password, returns an error that does not (or
+// none). It is false when u has no password or err does not contain it,
+// and when the password has no replacement (retry is then not called).
+func ShowsPassword(u *url.URL, err error, retry func(*url.URL) error) bool {
+	if u.User == nil {
+		return false
+	}
+	p, set := u.User.Password()
+	if !set || !strings.Contains(err.Error(), p) {
+		return false
+	}
+	q, ok := Replacement(p)
+	if !ok {
+		return false
+	}
+	v := *u
+	v.User = url.UserPassword(u.User.Username(), q)
+	other := ""
+	if err2 := retry(&v); err2 != nil {
+		other = err2.Error()
+	}
+	return Shows(err.Error(), p, other)
 }

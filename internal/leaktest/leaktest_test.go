@@ -1,6 +1,10 @@
 package leaktest
 
-import "testing"
+import (
+	"errors"
+	"net/url"
+	"testing"
+)
 
 func TestReplacement(t *testing.T) {
 	for _, p := range []string{"a ", "secret", "Pa55-w0rd!", "\x00\xff", "abcdefghijklmnopqrstuvwxy"} {
@@ -28,5 +32,29 @@ func TestShows(t *testing.T) {
 	}
 	if Shows("anything", "", "") {
 		t.Fatal("an empty password shows")
+	}
+}
+
+func TestShowsPassword(t *testing.T) {
+	u, _ := url.Parse("redis://user:s3cret@host/0")
+	echo := func(v *url.URL) error { return errors.New("bad URL " + v.String()) }
+	constant := func(*url.URL) error { return errors.New("bad URL") }
+	for _, c := range []struct {
+		name  string
+		u     *url.URL
+		err   error
+		retry func(*url.URL) error
+		want  bool
+	}{
+		{"the error echoes the password", u, echo(u), echo, true},
+		{"the password is also in the error of another password", u, errors.New("s3cret"), func(*url.URL) error { return errors.New("s3cret") }, false},
+		{"the retry does not fail", u, echo(u), func(*url.URL) error { return nil }, true},
+		{"the error does not contain it", u, constant(u), echo, false},
+		{"no user", &url.URL{Scheme: "redis", Host: "h"}, errors.New("x"), echo, false},
+		{"no password", &url.URL{Scheme: "redis", Host: "h", User: url.User("s3cret")}, errors.New("s3cret"), echo, false},
+	} {
+		if got := ShowsPassword(c.u, c.err, c.retry); got != c.want {
+			t.Errorf("%s: ShowsPassword = %v, want %v", c.name, got, c.want)
+		}
 	}
 }
