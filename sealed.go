@@ -172,7 +172,7 @@ func (m *Manager) writeSealed(s *Session, now time.Time, isNew bool) error {
 // copied.
 func sealString(sealer CookieSealer, dst []byte, name string, exp time.Time, payload []byte) string {
 	sealed := sealer.Seal(dst, name, exp, payload)
-	if len(sealed) > 0 && cap(dst) > 0 && unsafe.SliceData(sealed) == unsafe.SliceData(dst) && len(sealed) <= cap(dst) {
+	if len(sealed) > 0 && cap(dst) > 0 && unsafe.SliceData(sealed) == unsafe.SliceData(dst) {
 		return unsafe.String(unsafe.SliceData(sealed), len(sealed))
 	}
 	return string(sealed)
