@@ -29,7 +29,6 @@ func (m *Manager) Load(ctx context.Context, cookieHeader string) (*Session, erro
 // applies SecureAuto, TrustProxy and Config.CookieFor to it.
 func (m *Manager) LoadRequest(r *http.Request) (*Session, error) {
 	s := m.newSession(m.requestIsSecure(r))
-	s.agent = r.UserAgent()
 	s.req = r
 	if m.cfg.CookieFor != nil {
 		s.ck = new(CookieConfig)

@@ -362,7 +362,7 @@ func (m *Manager) save(ctx context.Context, s *Session) error {
 	if s.data.Created.IsZero() {
 		s.data.Created = now
 		if isNew {
-			s.data.UserAgent = truncate(s.agent, maxAgentLen)
+			s.data.UserAgent = s.userAgent()
 		}
 		s.firstSeen = s.loadedLive
 	}
@@ -1066,6 +1066,16 @@ func (m *Manager) event(ctx context.Context, level slog.Level, msg, h string, ar
 
 // maxAgentLen bounds the User-Agent kept in session metadata.
 const maxAgentLen = 256
+
+// userAgent is the request's User-Agent, cut to maxAgentLen, or "" when
+// the session was not loaded from a request. It is read only when a session
+// is created, not on every request.
+func (s *Session) userAgent() string {
+	if s.req == nil {
+		return ""
+	}
+	return truncate(s.req.UserAgent(), maxAgentLen)
+}
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

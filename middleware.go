@@ -78,7 +78,6 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		st := &requestState{}
 		s := &st.sess
 		m.initSession(s, m.requestIsSecure(r))
-		s.agent = r.UserAgent()
 		s.lockable = m.cfg.Serialize
 		if s.lockable {
 			defer m.unlock(ctx, s)

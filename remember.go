@@ -297,7 +297,7 @@ func (m *Manager) restore(ctx context.Context, s *Session, lines []string) error
 	// A fresh session for the token's user: new ID at commit, original
 	// sign-in time kept, marked restored.
 	s.status, s.moved = StatusNew, false
-	s.data = Data{UserID: rec.UserID, SignedIn: now, Restored: true, Created: now, UserAgent: truncate(s.agent, maxAgentLen)}
+	s.data = Data{UserID: rec.UserID, SignedIn: now, Restored: true, Created: now, UserAgent: s.userAgent()}
 	if td.AuthTime != 0 {
 		s.data.AuthTime = time.UnixMilli(td.AuthTime)
 	}
@@ -357,7 +357,7 @@ func (m *Manager) settleRemember(ctx context.Context, s *Session) error {
 	case p.issue && saved:
 		sel, verifier, value := newToken()
 		td := tokenData{Hash: hashVerifier(verifier), AuthTime: s.data.AuthTime.UnixMilli(), Created: now.UnixMilli(),
-			LastUsed: now.UnixMilli(), Agent: truncate(s.agent, maxAgentLen)}
+			LastUsed: now.UnixMilli(), Agent: s.userAgent()}
 		b, _ := json.Marshal(td)
 		if _, err := r.sw.Swap(ctx, rememberKeyPrefix+sel, Record{Data: b, Expires: now.Add(r.maxAge), UserID: s.data.UserID}); err != nil {
 			return fmt.Errorf("sesh: store remember token: %w", err)

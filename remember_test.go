@@ -3,8 +3,10 @@ package sesh_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -137,10 +139,13 @@ func TestRememberCookieOnly(t *testing.T) {
 	}
 }
 
-func TestEndUserSessionsSparesThisDevicesToken(t *testing.T) {
+// rememberRoutes serves, with Config.Remember on: /login (sign in as "u"
+// and remember the device), /others (end u's other sessions, then list
+// them), /list (list them) and, elsewhere, the user ID of the session.
+// Each listing is stored in *list.
+func rememberRoutes(t *testing.T, list *[]sesh.SessionInfo) http.Handler {
 	e := newEnv(t, func(c *sesh.Config) { c.Remember = &sesh.RememberConfig{} })
-	var list []sesh.SessionInfo
-	h := e.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return e.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := sesh.From(r.Context())
 		switch r.URL.Path {
 		case "/login":
@@ -150,13 +155,20 @@ func TestEndUserSessionsSparesThisDevicesToken(t *testing.T) {
 			if _, err := e.m.EndUserSessions(r.Context(), "u", s); err != nil {
 				t.Error(err)
 			}
+			fallthrough
+		case "/list":
 			var err error
-			list, err = e.m.UserSessions(r.Context(), "u", s)
+			*list, err = e.m.UserSessions(r.Context(), "u", s)
 			must(t, err)
 		default:
 			io.WriteString(w, s.Meta().UserID)
 		}
 	}))
+}
+
+func TestEndUserSessionsSparesThisDevicesToken(t *testing.T) {
+	var list []sesh.SessionInfo
+	h := rememberRoutes(t, &list)
 	cookiesOf := func(w http.Header) (sess, rem string) {
 		for _, l := range w.Values("Set-Cookie") {
 			nv, _, _ := strings.Cut(l, ";")
@@ -188,5 +200,37 @@ func TestEndUserSessionsSparesThisDevicesToken(t *testing.T) {
 	}
 	if got := do(h, "GET", "/me", bRem).Body.String(); got != "" {
 		t.Fatalf("the other device's token still restores (%q)", got)
+	}
+}
+
+// The User-Agent is read when a session or a remember token is created: a
+// remembered device and a session restored from it list the agent of the
+// request that made each.
+func TestRememberKeepsUserAgent(t *testing.T) {
+	var list []sesh.SessionInfo
+	h := rememberRoutes(t, &list)
+	send := func(path, agent string, cookies ...string) http.Header {
+		r := httptest.NewRequest("GET", path, nil)
+		r.Header.Set("User-Agent", agent)
+		for _, c := range cookies {
+			r.Header.Add("Cookie", c)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Header()
+	}
+	rem := "__Host-remember=" + cookieValue(t, send("/login", "laptop"), "__Host-remember")
+	// The remember cookie alone (the browser was closed) restores a new
+	// session, made by a request with another agent.
+	sess := cn + "=" + cookieValue(t, send("/", "laptop, restarted", rem), cn)
+	send("/list", "ignored", sess)
+	agents := map[string]bool{}
+	for _, in := range list {
+		agents[fmt.Sprintf("remembered=%v %s", in.Remembered, in.UserAgent)] = true
+	}
+	for _, want := range []string{"remembered=true laptop", "remembered=false laptop, restarted"} {
+		if !agents[want] {
+			t.Fatalf("UserSessions has no %q: %+v", want, list)
+		}
 	}
 }

@@ -103,20 +103,19 @@ type Session struct {
 	locked     bool   // this request holds the session's lock
 	lockKey    string
 	lockVer    int64
-	dead       []string // store keys to delete at commit
-	touch      bool     // refresh the expiry at commit even if not due
-	fromReq    bool     // a session cookie came with the request
-	secure     bool     // Secure attribute for this request
-	cookieDue  bool     // a Set-Cookie is owed even if nothing else changes
-	expireDue  bool     // the client's cookie must be expired
-	accessed   bool     // the handler used the session (Vary: Cookie)
-	loadedLive bool     // a live session was loaded (Cache-Control)
-	destroyed  bool     // Destroy was called in this request (Clear-Site-Data)
-	wrote      bool     // the session was written in this request (Resave writes once)
-	outside    bool     // the request path is outside the cookie's Path: no session
-	req        *http.Request
+	dead       []string         // store keys to delete at commit
+	touch      bool             // refresh the expiry at commit even if not due
+	fromReq    bool             // a session cookie came with the request
+	secure     bool             // Secure attribute for this request
+	cookieDue  bool             // a Set-Cookie is owed even if nothing else changes
+	expireDue  bool             // the client's cookie must be expired
+	accessed   bool             // the handler used the session (Vary: Cookie)
+	loadedLive bool             // a live session was loaded (Cache-Control)
+	destroyed  bool             // Destroy was called in this request (Clear-Site-Data)
+	wrote      bool             // the session was written in this request (Resave writes once)
+	outside    bool             // the request path is outside the cookie's Path: no session
+	req        *http.Request    // the request (nil for Load and LoadID); its User-Agent is read when a session is created
 	rem        *pendingRemember // persistent login: what the commit owes the remember cookie
-	agent      string           // User-Agent of the request, kept at creation
 	ck         *CookieConfig    // Config.CookieFor's cookie for this request; nil: Config.Cookie
 
 	commitExp time.Time // this commit's cookie and record expiry (CommitWith)
