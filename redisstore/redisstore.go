@@ -143,7 +143,10 @@ var errWrongType = fmt.Errorf("redisstore: a key of the wrong type: %w", sesh.Er
 
 // wrongType reports Redis's WRONGTYPE error: the key holds another type
 // than the command works on.
-func wrongType(err error) bool { return redis.HasErrorPrefix(err, "WRONGTYPE") }
+//
+// A nil err is answered first: HasErrorPrefix allocates for errors.As even
+// then, and most replies carry no error.
+func wrongType(err error) bool { return err != nil && redis.HasErrorPrefix(err, "WRONGTYPE") }
 
 // swapScript: ARGV = expected version ("0": must be absent), new value,
 // expiry in Unix ms ("0": delete). Returns 1 done, 0 conflict, -1 absent,
