@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"net/url"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/sesh-go/sesh"
@@ -67,6 +68,21 @@ func (c conn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
 
 func (c conn) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
 	return c.p.QueryRow(ctx, q, args...) // pgx.ErrNoRows wraps sql.ErrNoRows
+}
+
+// QueryRecord scans into typed values: pgx plans such a scan once per
+// statement, where a scan into any is planned on every row. A NULL or a
+// column of another type is a pgx.ScanArgError.
+func (c conn) QueryRecord(ctx context.Context, q string, args ...any) (sqlstore.RecordRow, error) {
+	var r sqlstore.RecordRow
+	err := c.p.QueryRow(ctx, q, args...).Scan(&r.Data, &r.Expires, &r.Version, &r.UserID)
+	if err != nil {
+		if scanErr := (pgx.ScanArgError{}); errors.As(err, &scanErr) {
+			err = fmt.Errorf("%w: %w", sqlstore.ErrUnreadableRow, err)
+		}
+		return sqlstore.RecordRow{}, err
+	}
+	return r, nil
 }
 
 func (c conn) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 )
 
 // Conn is what the store needs of a database. SQLConn adapts a *sql.DB;
@@ -56,3 +57,28 @@ func (c sqlConn) Query(ctx context.Context, q string, args ...any) (Rows, error)
 type sqlRows struct{ *sql.Rows }
 
 func (r sqlRows) Close() { r.Rows.Close() }
+
+// RecordConn is implemented by a Conn that scans a record's row into typed
+// values itself, where its driver does that faster than into any (pgx:
+// pgstore). QueryRecord runs query, whose one row is (data, expires,
+// version, user_id), with args. When there is no row it returns an error
+// for which errors.Is(err, sql.ErrNoRows) holds; when a column is NULL or
+// cannot be read as its Go type, one for which errors.Is(err,
+// ErrUnreadableRow) holds. A NULL data must come back as a nil Data, and
+// an empty one as a non-nil empty slice.
+type RecordConn interface {
+	QueryRecord(ctx context.Context, query string, args ...any) (RecordRow, error)
+}
+
+// RecordRow is a record's row as RecordConn reads it.
+type RecordRow struct {
+	Data    []byte
+	Expires int64 // Unix microseconds
+	Version int64
+	UserID  string
+}
+
+// ErrUnreadableRow is what a RecordConn reports for a row whose column is
+// NULL or of another type than the store writes. The store turns it into
+// an error wrapping sesh.ErrCorrupt.
+var ErrUnreadableRow = errors.New("sqlstore: a column is NULL or of the wrong type")

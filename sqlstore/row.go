@@ -53,6 +53,15 @@ func (r *rawRow) record() (sesh.Record, bool) {
 	return rec, true
 }
 
+// record is rawRow.record for a row a RecordConn read: the same
+// judgement, with the types already checked by the driver.
+func (r *RecordRow) record() (sesh.Record, bool) {
+	if r.Data == nil || r.Version <= 0 {
+		return sesh.Record{}, false
+	}
+	return sesh.Record{Data: r.Data, Expires: time.UnixMicro(r.Expires), Version: r.Version, UserID: r.UserID}, true
+}
+
 // integer reads an integer column: int64 from most drivers, the decimal
 // text of MySQL's text protocol (interpolateParams=true).
 func integer(v any) (int64, bool) {

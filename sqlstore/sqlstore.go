@@ -301,15 +301,16 @@ func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
 	if err := check(ctx, key); err != nil {
 		return sesh.Record{}, err
 	}
-	var raw rawRow
-	err := s.db.QueryRow(ctx, s.q.get, key).Scan(raw.dest()...)
+	rec, ok, err := s.getRow(ctx, key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sesh.Record{}, sesh.ErrNotFound
+	}
+	if errors.Is(err, ErrUnreadableRow) {
+		return sesh.Record{}, s.corrupt("get")
 	}
 	if err != nil {
 		return sesh.Record{}, s.wrap(ctx, "get", err)
 	}
-	rec, ok := raw.record()
 	if !ok {
 		return sesh.Record{}, s.corrupt("get")
 	}
@@ -317,6 +318,25 @@ func (s *Store) Get(ctx context.Context, key string) (sesh.Record, error) {
 		return sesh.Record{}, sesh.ErrNotFound
 	}
 	return rec, nil
+}
+
+// getRow reads key's row, through RecordConn when the Conn has it. ok is
+// false for a row the store could not have written.
+func (s *Store) getRow(ctx context.Context, key string) (rec sesh.Record, ok bool, err error) {
+	if rc, typed := s.db.(RecordConn); typed {
+		row, err := rc.QueryRecord(ctx, s.q.get, key)
+		if err != nil {
+			return sesh.Record{}, false, err
+		}
+		rec, ok = row.record()
+		return rec, ok, nil
+	}
+	var raw rawRow
+	if err := s.db.QueryRow(ctx, s.q.get, key).Scan(raw.dest()...); err != nil {
+		return sesh.Record{}, false, err
+	}
+	rec, ok = raw.record()
+	return rec, ok, nil
 }
 
 // Set inserts or replaces the record under key, with a new version. A
