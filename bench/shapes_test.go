@@ -160,7 +160,7 @@ type backend struct {
 }
 
 // libOrder is the order of the libraries in every table.
-var libOrder = []string{"sesh", "scs", "gorilla", "raw", "getset"}
+var libOrder = []string{"sesh", "scs", "gorilla", "raw", "getset", "luafloor"}
 
 func memorySesh(b *testing.B, cfg sesh.Config) lib {
 	st := memstore.New(memstore.Options{})
@@ -218,8 +218,9 @@ func backends() []backend {
 				}
 				return l
 			},
-			"raw":    func(b *testing.B) lib { return rawRedisLib(b, false) },
-			"getset": func(b *testing.B) lib { return rawRedisLib(b, true) },
+			"raw":      func(b *testing.B) lib { return rawRedisLib(b, writeCAS) },
+			"getset":   func(b *testing.B) lib { return rawRedisLib(b, writePlain) },
+			"luafloor": func(b *testing.B) lib { return rawRedisLib(b, writeLuaFloor) },
 		}},
 		{"postgres", map[string]func(b *testing.B) lib{
 			"sesh": func(b *testing.B) lib {
@@ -395,7 +396,9 @@ func runShape(b *testing.B, l lib, sc string, scale float64) {
 // backend: BenchmarkSession/<backend>/<scenario>/<library>, and the floor
 // as BenchmarkSession/floor. "getset" (Redis, write only) is a plain GET
 // then SET, without compare-and-set: the baseline of the Redis server-CPU
-// goal, not a library.
+// goal, not a library. "luafloor" (Redis, write only) is a GET then an
+// EVALSHA of a script that only SETs: what any Lua compare-and-set costs
+// the server at least.
 func BenchmarkSession(b *testing.B) {
 	b.Run("floor", func(b *testing.B) { serve(b, floorHandler(), nil, "", 1, nil) })
 	for _, be := range backends() {
@@ -404,7 +407,7 @@ func BenchmarkSession(b *testing.B) {
 				b.Run(sc, func(b *testing.B) {
 					for _, name := range libOrder {
 						mk, ok := be.libs[name]
-						if !ok || (name == "getset" && sc != "write") {
+						if !ok || ((name == "getset" || name == "luafloor") && sc != "write") {
 							continue
 						}
 						b.Run(name, func(b *testing.B) { runShape(b, mk(b), sc, 1) })
