@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/sesh-go/sesh"
@@ -62,6 +63,18 @@ func newFromDB(p *pgxpool.Pool) sqltest.NewFunc {
 
 func TestConformance(t *testing.T) {
 	p := pool(t, config(t))
+	db := stdlib.OpenDBFromPool(p)
+	defer db.Close()
+	sqltest.Run(t, db, newFromDB(p))
+}
+
+// TestConformanceSimpleProtocol runs the suite again with pgx's simple
+// protocol, as behind PgBouncer in transaction mode: every column comes
+// back as text, so the typed scan of a read (QueryRecord) decodes text.
+func TestConformanceSimpleProtocol(t *testing.T) {
+	cfg := config(t)
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	p := pool(t, cfg)
 	db := stdlib.OpenDBFromPool(p)
 	defer db.Close()
 	sqltest.Run(t, db, newFromDB(p))
