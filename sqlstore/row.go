@@ -22,39 +22,35 @@ func (r *rawRow) dest() []any { return []any{&r.data, &r.expires, &r.version, &r
 // have written it: a NULL, a value of another type, or a version that is
 // not positive. Dialect.Readable is the same judgement in SQL.
 func (r *rawRow) record() (sesh.Record, bool) {
-	var rec sesh.Record
+	var row RecordRow
 	switch d := r.data.(type) {
 	case []byte:
-		rec.Data = d
+		row.Data = nonNil(d)
 	case string:
-		rec.Data = []byte(d)
+		row.Data = []byte(d)
 	default:
 		return sesh.Record{}, false
 	}
-	if rec.Data == nil {
-		rec.Data = []byte{}
-	}
-	exp, ok := integer(r.expires)
-	if !ok {
+	var ok bool
+	if row.Expires, ok = integer(r.expires); !ok {
 		return sesh.Record{}, false
 	}
-	rec.Expires = time.UnixMicro(exp)
-	if rec.Version, ok = integer(r.version); !ok || rec.Version <= 0 {
+	if row.Version, ok = integer(r.version); !ok {
 		return sesh.Record{}, false
 	}
 	switch u := r.user.(type) {
 	case string:
-		rec.UserID = u
+		row.UserID = u
 	case []byte:
-		rec.UserID = string(u)
+		row.UserID = string(u)
 	default:
 		return sesh.Record{}, false
 	}
-	return rec, true
+	return row.record()
 }
 
-// record is rawRow.record for a row a RecordConn read: the same
-// judgement, with the types already checked by the driver.
+// record is the judgement of rawRow.record on a row whose columns have
+// their types: a nil Data is a NULL, and a version must be positive.
 func (r *RecordRow) record() (sesh.Record, bool) {
 	if r.Data == nil || r.Version <= 0 {
 		return sesh.Record{}, false

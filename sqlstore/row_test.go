@@ -15,9 +15,11 @@ func TestRawRowRecord(t *testing.T) {
 	if rec, ok := alt.record(); !ok || string(rec.Data) != "d" || rec.Version != 7 || rec.UserID != "u" {
 		t.Fatalf("row in other driver types = %+v, %v", rec, ok)
 	}
-	empty := rawRow{data: []byte(nil), expires: int64(1), version: int64(1), user: ""}
-	if rec, ok := empty.record(); !ok || rec.Data == nil {
-		t.Fatalf("empty data = %#v, %v; want a non-nil empty slice", rec.Data, ok)
+	for _, data := range []any{[]byte(nil), []byte{}, ""} {
+		empty := rawRow{data: data, expires: int64(1), version: int64(1), user: ""}
+		if rec, ok := empty.record(); !ok || rec.Data == nil || len(rec.Data) != 0 {
+			t.Fatalf("empty data %#v = %#v, %v; want a non-nil empty slice", data, rec.Data, ok)
+		}
 	}
 	for name, r := range map[string]rawRow{
 		"NULL data":        {data: nil, expires: int64(1), version: int64(1), user: ""},
