@@ -30,6 +30,7 @@
 package memstore
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"net/url"
@@ -247,11 +248,11 @@ func (s *Store) putAt(key string, i int32, rec sesh.Record, now time.Time) int64
 		i = s.alloc()
 		s.index[key] = i
 		*s.entry(i) = entry{key: key, expires: exp, at: int32(len(s.byExp))}
-		s.byExp = append(s.byExp, i)
-		s.up(len(s.byExp) - 1)
+		s.byExp = append(s.byExp, i) // heap.Push would box i: appended, then fixed
+		heap.Fix(expOrder{s}, len(s.byExp)-1)
 	} else {
 		s.entry(i).expires = exp
-		s.fix(int(s.entry(i).at))
+		heap.Fix(expOrder{s}, int(s.entry(i).at))
 	}
 	e := s.entry(i)
 	e.data = clone(rec.Data)
@@ -298,69 +299,36 @@ func (s *Store) dropExpired(now time.Time) {
 
 // remove frees entry i: out of the heap, the map and its bytes.
 func (s *Store) remove(i int32) {
-	at := int(s.entry(i).at)
-	last := len(s.byExp) - 1
-	if at != last {
-		s.swap(at, last)
-	}
-	s.byExp = s.byExp[:last]
-	if at != last {
-		s.fix(at)
-	}
+	heap.Remove(expOrder{s}, int(s.entry(i).at))
 	delete(s.index, s.entry(i).key)
 	*s.entry(i) = entry{}
 	s.free = append(s.free, i)
 }
 
-// The expiry heap: byExp[k] is an entry's number, ordered by expiry,
-// and every entry's at is its position in byExp.
+// expOrder is the expiry heap as a heap.Interface: s.byExp holds entry
+// numbers ordered by expiry, and every entry's at is its position there.
+type expOrder struct{ s *Store }
 
-func (s *Store) less(a, b int) bool {
-	return s.entry(s.byExp[a]).expires.before(s.entry(s.byExp[b]).expires)
+func (h expOrder) Len() int { return len(h.s.byExp) }
+
+func (h expOrder) Less(a, b int) bool {
+	return h.s.entry(h.s.byExp[a]).expires.before(h.s.entry(h.s.byExp[b]).expires)
 }
 
-func (s *Store) swap(a, b int) {
-	s.byExp[a], s.byExp[b] = s.byExp[b], s.byExp[a]
-	s.entry(s.byExp[a]).at = int32(a)
-	s.entry(s.byExp[b]).at = int32(b)
+func (h expOrder) Swap(a, b int) {
+	x := h.s.byExp
+	x[a], x[b] = x[b], x[a]
+	h.s.entry(x[a]).at = int32(a)
+	h.s.entry(x[b]).at = int32(b)
 }
 
-// fix restores the heap after the expiry at position k changed.
-func (s *Store) fix(k int) {
-	if !s.down(k) {
-		s.up(k)
-	}
-}
+func (h expOrder) Push(x any) { h.s.byExp = append(h.s.byExp, x.(int32)) }
 
-func (s *Store) up(k int) {
-	for k > 0 {
-		parent := (k - 1) / 2
-		if !s.less(k, parent) {
-			return
-		}
-		s.swap(k, parent)
-		k = parent
-	}
-}
-
-// down moves position k toward the leaves and reports whether it moved.
-func (s *Store) down(k int) bool {
-	start, n := k, len(s.byExp)
-	for {
-		child := 2*k + 1
-		if child >= n {
-			break
-		}
-		if r := child + 1; r < n && s.less(r, child) {
-			child = r
-		}
-		if !s.less(child, k) {
-			break
-		}
-		s.swap(k, child)
-		k = child
-	}
-	return k > start
+// Pop drops the last number; it returns nil rather than box it (remove
+// has the number already).
+func (h expOrder) Pop() any {
+	h.s.byExp = h.s.byExp[:len(h.s.byExp)-1]
+	return nil
 }
 
 // Delete removes the record under key. An absent key is not an error.
@@ -389,7 +357,7 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 		return sesh.ErrNotFound
 	}
 	e.expires = instantOf(expires)
-	s.fix(int(e.at))
+	heap.Fix(expOrder{s}, int(e.at))
 	return nil
 }
 

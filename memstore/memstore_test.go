@@ -103,7 +103,7 @@ func (s *Store) consistent() error {
 		}
 	}
 	for k := 1; k < len(s.byExp); k++ {
-		if s.less(k, (k-1)/2) {
+		if (expOrder{s}).Less(k, (k-1)/2) {
 			return fmt.Errorf("heap position %d expires before its parent", k)
 		}
 	}
