@@ -7,7 +7,7 @@ import (
 )
 
 // Every byte value, at every position of strings of lengths that cover
-// each path of the word scans (under a word, whole words, the four-word
+// each path of the word scans (under a word, whole words, the eight-word
 // steps, an overlapping last word): they agree with the byte-at-a-time
 // rule.
 func TestSWARScans(t *testing.T) {
